@@ -1,0 +1,66 @@
+"""The ``lrlab`` command line: one subcommand per capability.
+
+The CLI is the only part of lrlab that prints. Each subcommand lives in its own module
+of this package and exposes ``register(subparsers)``, which adds its parser and sets
+``func`` to a ``run(args) -> int``. A user's mistake — a ``ValueError`` or
+``TypeError`` from the library, or a bad flag — becomes one line on stderr and exit
+status 2, never a traceback (set ``LRLAB_DEBUG=1`` to see the traceback anyway).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from lrlab import __version__
+from lrlab.cli._common import LineErrorParser, fail
+
+# Subcommand modules, in the order `lrlab --help` lists them.
+_COMMANDS: tuple[str, ...] = (
+    "landscape",
+    "demo",
+)
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``lrlab`` argument parser with every subcommand registered."""
+    parser = LineErrorParser(
+        prog="lrlab",
+        description="The learning-rate lab: see, measure and choose learning rates.",
+    )
+    parser.add_argument("--version", action="version", version=f"lrlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=LineErrorParser)
+    sub.required = True
+    for name in _COMMANDS:
+        importlib.import_module(f"lrlab.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status.
+
+    Args:
+        argv: Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        0 on success, 2 for a user's mistake, 130 when interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a one-line error
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        if os.environ.get("LRLAB_DEBUG"):
+            raise
+        return fail(f"lrlab {args.command}: error: {exc}")
+    except KeyboardInterrupt:
+        print("lrlab: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,132 @@
+"""What every subcommand shares: one-line errors, progress bars, tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+Progress = Callable[[int, int], None]
+
+
+class LineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def fail(message: str) -> int:
+    """Print one line on stderr and return exit status 2."""
+    print(message.splitlines()[0] if message else "error", file=sys.stderr)
+    return 2
+
+
+def add_out_argument(parser: argparse.ArgumentParser, default: str = "lrlab-out") -> None:
+    """Add ``--out DIR`` (where figures and data files go)."""
+    parser.add_argument("--out", default=default, metavar="DIR", help=f"output folder (default: {default})")
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--json`` (print one JSON object on stdout instead of a table)."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object for programs")
+
+
+def out_dir(path: str) -> Path:
+    """Create (if needed) and return the output folder."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"--out must be a folder, got the file {path!r}")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def jsonable(value: Any) -> Any:
+    """Convert NumPy scalars/arrays and non-finite floats (-> null) for strict JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as one strict JSON object on stdout."""
+    print(json.dumps(jsonable(obj), allow_nan=False))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a readable table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(fmt(v) for v in row))
+    Console(soft_wrap=True).print(table)
+
+
+def fmt(value: Any) -> str:
+    """Format a table cell: floats with 6 significant digits, booleans as yes/no."""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if not math.isfinite(f):
+            return str(f)
+        return f"{f:.6g}"
+    return str(value)
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Progress]:
+    """A rich progress bar on stderr, handed to library code as a ``(done, total)`` callback.
+
+    Args:
+        description: What is being done, shown beside the bar.
+        enabled: ``False`` yields a callback that does nothing.
+    """
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
+    from rich.progress import TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

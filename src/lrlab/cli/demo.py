@@ -1,0 +1,36 @@
+"""``lrlab demo``: every part of the tutorial, figures and a summary in one folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from lrlab.cli._common import add_out_argument, out_dir, print_table, progress_bar
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run every part of the tutorial; figures and summary.json in --out")
+    add_out_argument(p)
+    p.add_argument("--part", action="append", metavar="KEY", help="run only this part (repeatable)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lrlab import demo
+
+    out = out_dir(args.out)
+    known = [k for k, _, _ in demo.PARTS]
+    keys = args.part or known
+    for k in keys:
+        if k not in known:
+            raise ValueError(f"--part must be one of {known}, got {k!r}")
+    results = []
+    for key in keys:
+        title = next(t for k, t, _ in demo.PARTS if k == key)
+        with progress_bar(title) as cb:
+            results.append(demo.run_part(key, out, progress=cb))
+    summary = demo.write_summary(results, out)
+    for r in results:
+        rows = list(r.rows) + [("figures", ", ".join(p.name for p in r.figures))]
+        print_table(r.title, ["", "value"], rows)
+    print(f"Figures and {summary.name} written to {out}/")
+    return 0

@@ -1,0 +1,92 @@
+"""``lrlab demo``: the tutorial's parts, run in order, with figures and a summary.
+
+Each part lives in its own module of this package and exposes
+``run(out: Path, progress: Progress | None) -> PartResult``. The demo writes figures
+into the output folder and ``summary.json`` beside them; it never prints (the CLI
+renders the returned :class:`PartResult` rows as tables).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[int, int], None]
+
+# (key, title, module) in the order the tutorial tells them.
+PARTS: tuple[tuple[str, str, str], ...] = (
+    ("landscapes", "Part 1: learning rate on 2D landscapes", "lrlab.demo.part1_landscapes"),
+)
+
+__all__ = ["PARTS", "PartResult", "run_part", "run_demo", "write_summary"]
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What one demo part produced.
+
+    Attributes:
+        key: Short name of the part (``"landscapes"``).
+        title: Human title (``"Part 1: ..."``).
+        figures: Paths of the figures it wrote.
+        rows: ``(label, value)`` pairs for the summary table.
+        summary: JSON-ready numbers for ``summary.json``.
+    """
+
+    key: str
+    title: str
+    figures: tuple[Path, ...] = ()
+    rows: tuple[tuple[str, str], ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def run_part(key: str, out: Path, progress: Progress | None = None) -> PartResult:
+    """Run one part of the demo, writing its figures into ``out``.
+
+    Raises:
+        ValueError: If ``key`` names no part.
+    """
+    for k, _title, module in PARTS:
+        if k == key:
+            return importlib.import_module(module).run(Path(out), progress)
+    raise ValueError(f"part must be one of {[p[0] for p in PARTS]}, got {key!r}")
+
+
+def run_demo(out: Path, parts: Sequence[str] | None = None) -> list[PartResult]:
+    """Run the given parts (all by default) and write ``summary.json``."""
+    keys = [p[0] for p in PARTS] if parts is None else list(parts)
+    results = [run_part(k, out) for k in keys]
+    write_summary(results, out)
+    return results
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_summary(results: Sequence[PartResult], out: Path) -> Path:
+    """Write ``summary.json`` (one entry per part) into ``out`` and return its path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {
+        r.key: {
+            "title": r.title,
+            "figures": [p.name for p in r.figures],
+            **_finite(r.summary),
+        }
+        for r in results
+    }
+    path = out / "summary.json"
+    path.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    return path
