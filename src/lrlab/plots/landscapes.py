@@ -1,0 +1,123 @@
+"""Part 1 figures: paths on contour plots, and the LR-sensitivity curve."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from lrlab.descent import DescentResult
+from lrlab.landscapes import Landscape
+from lrlab.plots._figure import new_axes, subplots
+from lrlab.sensitivity import SensitivityResult
+
+ZONE_COLORS = {"slow": "#9ecae1", "good": "#a1d99b", "unstable": "#fdd49e", "diverging": "#fc9272"}
+
+__all__ = ["plot_contours", "plot_path", "plot_lr_grid", "plot_sensitivity", "ZONE_COLORS"]
+
+
+def plot_contours(landscape: Landscape, ax: Axes | None = None, alpha: float = 0.7) -> Axes:
+    """Log-spaced contour lines of ``landscape`` over its window, minima starred."""
+    ax = new_axes(ax)
+    x0, x1, y0, y1 = landscape.window
+    X, Y = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    Z = landscape.value(X, Y)
+    # Shift so the lowest point is 0: log-spaced levels then work for any landscape
+    # (the tutorial's own levels, logspace(-1, 3, 20), fall out for its function).
+    Zs = Z - min(float(Z.min()), 0.0)
+    hi = float(np.percentile(Zs, 99))
+    lo = 0.1 if hi > 100 else max(hi / 1e4, 1e-3)
+    ax.contour(X, Y, Zs, levels=np.logspace(math.log10(lo), math.log10(hi), 20), cmap="viridis", alpha=alpha)
+    for i, (mx, my) in enumerate(landscape.minima):
+        ax.plot(mx, my, "r*", markersize=15, label="Minimum" if i == 0 else None)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return ax
+
+
+def plot_path(result: DescentResult, k: int, ax: Axes, color: str = "r", label: str | None = None) -> Axes:
+    """Draw run ``k``'s path (dots joined by lines) and its start point."""
+    path = result.trajectory(k)
+    ax.plot(path[:, 0], path[:, 1], ".-", color=color, linewidth=1, markersize=3, label=label)
+    ax.plot(path[0, 0], path[0, 1], "go", markersize=10, label="Start" if label is None else None)
+    return ax
+
+
+def _title(result: DescentResult, k: int) -> str:
+    lr = result.lrs[k] if result.lrs is not None else float("nan")
+    line = f"LR = {lr:g}\nFinal loss: {result.final_loss[k]:.4f}"
+    if result.diverged[k]:
+        x, y = result.final_position[k]
+        line += f"\ndiverged after {int(result.steps[k])} steps, at ({x:.2f}, {y:.2f})"
+    return line
+
+
+def plot_lr_grid(landscape: Landscape, result: DescentResult) -> Figure:
+    """The tutorial's figure: one contour plot per learning rate with its path.
+
+    The axes keep the landscape's window, so a diverging path runs off the frame; the
+    title says where it ended.
+    """
+    n = len(result)
+    ncols = 2 if n <= 4 else 3
+    nrows = math.ceil(n / ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(6 * ncols, 5 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        plot_contours(landscape, ax)
+        plot_path(result, k, ax)
+        ax.set_title(_title(result, k), color="firebrick" if result.diverged[k] else "black")
+        ax.legend(loc="upper right")
+    fig.suptitle(f"Gradient descent on {landscape.name}: {landscape.formula}", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def _spans(zones: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """Runs of equal zones as ``(first, last, zone)`` index triples."""
+    spans: list[tuple[int, int, str]] = []
+    for i, z in enumerate(zones):
+        if spans and spans[-1][2] == z:
+            spans[-1] = (spans[-1][0], i, z)
+        else:
+            spans.append((i, i, z))
+    return spans
+
+
+def plot_sensitivity(result: SensitivityResult, ax: Axes | None = None) -> Axes:
+    """Final loss against LR (log axes), the background coloured by zone (slow, good, unstable, diverging)."""
+    ax = new_axes(ax, figsize=(9, 5))
+    lrs = result.lrs
+    edges = np.sqrt(lrs[1:] * lrs[:-1])
+    lo_edges = np.concatenate([[lrs[0]], edges])
+    hi_edges = np.concatenate([edges, [lrs[-1]]])
+    for first, last, zone in _spans(result.zones):
+        ax.axvspan(lo_edges[first], hi_edges[last], color=ZONE_COLORS[zone], alpha=0.5, linewidth=0)
+    shown = np.where(result.diverged, np.nan, result.final_loss)
+    offset = 0.0 if np.nanmin(np.append(shown, np.inf)) > 0 else 1e-12 - min(np.nanmin(shown), 0.0)
+    ax.plot(lrs, shown + offset, color="black", linewidth=1.5, label="final loss")
+    ax.axhline(result.start_loss + offset, color="gray", linestyle=":", label="starting loss")
+    ax.axvline(result.best_lr, color="darkgreen", linestyle="--", label=f"best LR {result.best_lr:.3g}")
+    first_div = result.first_diverging_lr
+    if first_div is not None:
+        ax.axvline(first_div, color="firebrick", linestyle="--", label=f"diverges from {first_div:.3g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    # Past a few times the first diverging LR everything diverges: show less of it.
+    ax.set_xlim(lrs[0], lrs[-1] if first_div is None else min(lrs[-1], 4 * first_div))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("final loss" + (f" + {offset:.3g}" if offset else ""))
+    ax.set_title(f"LR sensitivity on {result.landscape}: {result.optimizer}, {result.steps} steps, "
+                 f"{lrs.size} LRs")
+    handles, _labels = ax.get_legend_handles_labels()
+    handles += [Patch(color=ZONE_COLORS[z], alpha=0.5, label=z) for z in ZONE_COLORS if z in result.zones]
+    ax.legend(handles=handles, loc="best", fontsize=9)
+    ax.grid(True, which="both", alpha=0.2)
+    return ax

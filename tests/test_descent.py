@@ -1,0 +1,127 @@
+"""Batched gradient descent: the tutorial's numbers, row independence, divergence rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrlab import descent, landscapes
+
+TUTORIAL = landscapes.get("tutorial")
+
+
+def tutorial_loop(lr: float, start=(-1.0, 1.0), n_steps: int = 100) -> np.ndarray:
+    """The tutorial's own per-LR loop, re-typed here as the reference."""
+    pos = np.array(start, dtype=float)
+    traj = [pos.copy()]
+    for _ in range(n_steps):
+        x, y = pos
+        grad = np.array([-2 * (1 - x) - 40 * x * (y - x**2), 20 * (y - x**2)])
+        pos = pos - lr * grad
+        traj.append(pos.copy())
+        if np.any(np.abs(pos) > 10):
+            break
+    return np.array(traj)
+
+
+def test_tutorial_numbers_are_pinned() -> None:
+    res = descent.gradient_descent(TUTORIAL, [0.001, 0.01, 0.03, 0.05], steps=100, start=(-1, 1))
+    assert res.final_loss[:3] == pytest.approx([3.60109, 0.378504, 0.0211636], rel=5e-6)
+    assert res.final_loss[3] == pytest.approx(135445.68, rel=1e-7)
+    np.testing.assert_allclose(res.final_position[3], [-10.9708, 4.0399], atol=5e-5)
+    assert res.steps.tolist() == [100, 100, 100, 5]
+    assert res.diverged.tolist() == [False, False, False, True]
+
+
+@pytest.mark.parametrize("lr", [0.001, 0.01, 0.03, 0.05])
+def test_paths_equal_the_tutorial_loop(lr: float) -> None:
+    res = descent.gradient_descent(TUTORIAL, [0.0005, lr, 0.2], steps=100, start=(-1, 1))
+    ref = tutorial_loop(lr)
+    # Not asserted bitwise: the loop's scalar x**2 goes through libm's pow, which may
+    # differ from the vectorised x*x in the last bit on some platforms.
+    assert res.trajectory(1).shape == ref.shape
+    np.testing.assert_allclose(res.trajectory(1), ref, rtol=1e-12, atol=1e-15)
+
+
+def test_each_row_stops_on_its_own() -> None:
+    res = descent.gradient_descent(TUTORIAL, [0.05, 0.01], steps=50, start=(-1, 1))
+    assert res.steps.tolist() == [5, 50]
+    # The stopped row repeats its last position; the other keeps moving.
+    assert np.all(res.trajectories[0, 5:] == res.final_position[0])
+    assert not np.all(res.trajectories[1, 10] == res.trajectories[1, 11])
+
+
+def test_bound_is_a_parameter() -> None:
+    tight = descent.gradient_descent(TUTORIAL, [0.05], steps=100, start=(-1, 1), bound=2.0)
+    wide = descent.gradient_descent(TUTORIAL, [0.05], steps=100, start=(-1, 1), bound=1e6)
+    assert tight.steps[0] < 5 and tight.diverged[0]
+    assert wide.steps[0] > 5
+
+
+def test_non_finite_counts_as_divergence() -> None:
+    res = descent.gradient_descent(TUTORIAL, [10.0], steps=100, start=(-1, 1), bound=np.finfo(float).max)
+    assert res.diverged[0]
+    assert res.steps[0] < 100
+
+
+def test_batch_of_starts() -> None:
+    starts = np.array([[-1.0, 1.0], [0.5, 0.5], [1.0, 1.0]])
+    res = descent.descend(TUTORIAL, descent.plain_gd(0.01), starts, steps=20)
+    for k in range(3):
+        single = descent.gradient_descent(TUTORIAL, [0.01], steps=20, start=starts[k])
+        np.testing.assert_array_equal(res.final_position[k], single.final_position[0])
+    np.testing.assert_array_equal(res.final_position[2], [1.0, 1.0])  # starts at the minimum
+
+
+def test_record_false_keeps_no_paths() -> None:
+    res = descent.gradient_descent(TUTORIAL, [0.01], steps=10, record=False)
+    assert res.trajectories is None
+    with pytest.raises(ValueError, match="record=True"):
+        res.trajectory(0)
+
+
+def test_progress_callback_reaches_the_end() -> None:
+    seen: list[tuple[int, int]] = []
+    descent.gradient_descent(TUTORIAL, [0.01], steps=300, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (300, 300)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lrs": [0.0]}, r"lr must be finite and > 0, got 0"),
+        ({"lrs": [-0.1]}, r"lr must be finite and > 0, got -0.1"),
+        ({"lrs": [float("nan")]}, r"lr must be finite and > 0, got nan"),
+        ({"lrs": []}, r"lr must be a non-empty list"),
+        ({"steps": 0}, r"steps must be >= 1, got 0"),
+        ({"start": (1.0, float("inf"))}, r"start must be finite"),
+        ({"start": (1.0, 2.0, 3.0)}, r"start must be two numbers"),
+        ({"bound": 0.0}, r"bound must be finite and > 0, got 0"),
+        ({"bound": -1.0}, r"bound must be finite and > 0, got -1"),
+    ],
+)
+def test_bad_input(kwargs: dict, match: str) -> None:
+    args = {"lrs": [0.01], "steps": 10, "start": (-1.0, 1.0), "bound": 10.0} | kwargs
+    lrs = args.pop("lrs")
+    with pytest.raises(ValueError, match=match):
+        descent.gradient_descent(TUTORIAL, lrs, **args)
+
+
+def test_steps_must_be_an_integer() -> None:
+    with pytest.raises(TypeError, match="steps must be an integer, got 2.5"):
+        descent.gradient_descent(TUTORIAL, [0.01], steps=2.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["tutorial", "himmelblau", "saddle"])
+def test_fast_path_equals_the_generic_optimizer_path(name: str) -> None:
+    land = landscapes.get(name)
+    grid = np.geomspace(1e-4, 0.5, 300)
+    fast = descent.gradient_descent(land, grid, steps=200)
+    generic = descent.descend(land, descent.plain_gd(grid), land.start, steps=200, lrs=grid)
+    np.testing.assert_array_equal(fast.steps, generic.steps)
+    np.testing.assert_array_equal(fast.diverged, generic.diverged)
+    np.testing.assert_array_equal(fast.final_position, generic.final_position)
+    np.testing.assert_array_equal(fast.trajectories, generic.trajectories)
+    assert fast.diverged.any() and not fast.diverged.all()
+    k = int(np.argmax(fast.diverged))
+    assert np.all(fast.trajectories[k, fast.steps[k]:] == fast.final_position[k])
