@@ -1,0 +1,228 @@
+"""The LR range test: train with a rising learning rate and record the loss at each step."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+from lrlab.finder._checks import amp_dtype, check_int, check_loader, check_model_and_optimizer, check_range
+from lrlab.finder._checks import group_ratios
+from lrlab.finder._guard import StateGuard
+from lrlab.finder._monitor import COMPLETED, LossMonitor, lr_sequence
+from lrlab.finder._step import BatchCycler, StepFn, criterion_step, eval_loss, to_device, train_step
+from lrlab.finder.result import LRFinderResult
+
+Progress = Callable[[int, int], None]
+LossReduce = Callable[[torch.Tensor], torch.Tensor]
+
+# Steps between host syncs on an accelerator; a CPU checks every step (no sync to save).
+GPU_CHECK_EVERY = 10
+
+__all__ = ["find_lr", "GPU_CHECK_EVERY"]
+
+
+def find_lr(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: Callable[[Any, Any], torch.Tensor] | None,
+    train_loader: Iterable[Any],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    mode: str = "exp",
+    smooth: float = 0.98,
+    diverge_th: float = 4.0,
+    val_loader: Iterable[Any] | None = None,
+    val_batches: int = 4,
+    accumulation_steps: int = 1,
+    amp: bool | torch.dtype = False,
+    step_fn: StepFn | None = None,
+    device: torch.device | str | None = None,
+    check_every: int | None = None,
+    reduce_loss: LossReduce | None = None,
+    progress: Progress | None = None,
+) -> LRFinderResult:
+    """Run the learning-rate range test (Smith 2015; fastai's ``lr_find``) on any model.
+
+    Step ``i`` of ``num_iter`` trains one optimizer step at
+
+    * ``exp``:    ``lr_i = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))``
+    * ``linear``: ``lr_i = start_lr + (end_lr - start_lr) * i / (num_iter - 1)``
+
+    and records its loss. Param groups keep their LR ratios: group ``k`` gets
+    ``lr_i * lr_k / lr_0`` (LRs as the optimizer held them). The monitored loss is
+    smoothed by a bias-corrected EMA, ``s_i = avg_i / (1 - smooth ** (i + 1))`` with
+    ``avg_i = smooth * avg_{i-1} + (1 - smooth) * loss_i``, and the test stops when
+    ``s_i > diverge_th * min(s_0..s_i)`` or a loss is NaN or Inf. A loader shorter than
+    ``num_iter * accumulation_steps`` batches is restarted.
+
+    **Nothing is lost**: afterwards — also after an exception or Ctrl-C — the model's
+    parameters, buffers and grads, the optimizer's state and param groups, the Python,
+    NumPy, torch (and CUDA) RNG states and every module's train/eval flag are bitwise
+    what they were. The snapshot is kept on the CPU; no file is written.
+
+    **Host syncs**: on a CPU the stop rule is checked after every step. On an
+    accelerator the losses stay on the device and are fetched every ``check_every``
+    steps (default :data:`GPU_CHECK_EVERY`), so up to ``check_every - 1`` steps past a
+    divergence run and are discarded: the result equals an every-step check.
+
+    Args:
+        model: Any module; batches are moved to the device of its first trainable parameter.
+        optimizer: An optimizer over (some of) ``model``'s parameters; its LRs are
+            overwritten during the test and restored after.
+        criterion: ``criterion(model(x), y) -> loss`` for ``(x, y, *rest)`` batches;
+            may be ``None`` when ``step_fn`` is given.
+        train_loader: A DataLoader or any re-iterable of batches (a list ...).
+        start_lr, end_lr: The LR range, ``0 < start_lr < end_lr``.
+        num_iter: Optimizer steps, ``>= 2``.
+        mode: ``"exp"`` or ``"linear"``.
+        smooth: EMA factor in ``[0, 1)``; 0 disables smoothing.
+        diverge_th: Stop when the smoothed loss exceeds this multiple of its best (``> 1``).
+        val_loader: When given, the first ``val_batches`` batches are evaluated (eval mode,
+            no grad) after each step; the mean of their losses is then the monitored loss.
+        val_batches: How many validation batches, ``>= 1``.
+        accumulation_steps: Micro-batches per optimizer step, ``>= 1``.
+        amp: ``True`` (float16 on CUDA, bfloat16 elsewhere) or a dtype: the forward
+            runs under ``torch.autocast``; float16 also uses a ``GradScaler``.
+        step_fn: ``step_fn(model, batch) -> scalar loss`` for batches that are not
+            ``(x, y)`` (dicts, models returning their own loss).
+        device: Where batches go; must be the model's device (lrlab never moves a model).
+        check_every: Steps between stop-rule checks (default: 1 on CPU, 10 otherwise).
+        reduce_loss: Applied to each chunk of step losses (a 1-D tensor, or 2 x k with
+            validation) before they are recorded; distributed runs pass an all-reduce mean so
+            every rank records the same curve and stops on the same step.
+        progress: Called as ``progress(done, num_iter)`` after each step.
+
+    Returns:
+        The :class:`LRFinderResult`; ``result.suggest()`` reads a learning rate off it.
+
+    Raises:
+        TypeError, ValueError: For bad arguments, before anything is changed; for a
+            non-scalar loss or a loader that runs dry, with everything restored.
+
+    Examples:
+        >>> import torch
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> x = torch.randn(64, 3); y = x @ torch.tensor([1.0, -2.0, 0.5])
+        >>> model = torch.nn.Linear(3, 1)
+        >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> data = [(x[i:i + 16], y[i:i + 16, None]) for i in range(0, 64, 16)]
+        >>> result = find_lr(model, opt, torch.nn.MSELoss(), data, start_lr=1e-4, end_lr=10, num_iter=60)
+        >>> result.stop_reason, opt.param_groups[0]["lr"]
+        ('diverged', 0.1)
+    """
+    check_range(start_lr, end_lr, num_iter, mode, smooth, diverge_th)
+    dev = check_model_and_optimizer(model, optimizer, device)
+    accumulation_steps = check_int("accumulation_steps", accumulation_steps, 1)
+    val_batches = check_int("val_batches", val_batches, 1)
+    every = 1 if dev.type == "cpu" else GPU_CHECK_EVERY
+    every = every if check_every is None else check_int("check_every", check_every, 1)
+    if step_fn is None and criterion is None:
+        raise TypeError("give a criterion, or a step_fn(model, batch) -> loss")
+    for name, fn in (("criterion", criterion), ("step_fn", step_fn), ("progress", progress), ("reduce_loss", reduce_loss)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    check_loader("train_loader", train_loader)
+    if val_loader is not None:
+        check_loader("val_loader", val_loader)
+    ratios = group_ratios(optimizer)
+    dtype = amp_dtype(amp, dev)
+    step = step_fn if step_fn is not None else criterion_step(criterion)  # type: ignore[arg-type]
+
+    lrs = lr_sequence(float(start_lr), float(end_lr), int(num_iter), mode)
+    monitor = LossMonitor(float(smooth), float(diverge_th))
+    losses: list[float] = []
+    val_losses: list[float] | None = None if val_loader is None else []
+
+    with StateGuard(model, optimizer):
+        autocast = None if dtype is None else torch.autocast(dev.type, dtype=dtype)
+        scaler = torch.amp.GradScaler(dev.type) if dtype == torch.float16 else None
+        batches = BatchCycler(train_loader, "train_loader")
+        val_data = None if val_loader is None else _take(val_loader, val_batches, dev)
+        setters = [_lr_setter(g, r) for g, r in zip(optimizer.param_groups, ratios)]
+        pending: list[torch.Tensor] = []
+        pending_val: list[torch.Tensor] = []
+        model.train()
+        for i, lr in enumerate(lrs.tolist()):
+            for set_lr in setters:
+                set_lr(lr)
+            pending.append(
+                train_step(model, optimizer, batches, step, dev,
+                           accumulation_steps=accumulation_steps, autocast=autocast, scaler=scaler)
+            )
+            if val_data is not None:
+                pending_val.append(eval_loss(model, val_data, step, autocast))
+            if len(pending) >= every or i == num_iter - 1:
+                stopped = _flush(pending, pending_val, reduce_loss, monitor, losses, val_losses)
+                pending, pending_val = [], []
+                if stopped:
+                    break
+            if progress is not None:
+                progress(i + 1, num_iter)
+
+    n = len(losses)
+    return LRFinderResult(
+        lrs=lrs[:n],
+        losses=losses,
+        smoothed=monitor.smoothed,
+        val_losses=val_losses,
+        stop_reason=monitor.stop_reason or COMPLETED,
+        start_lr=float(start_lr),
+        end_lr=float(end_lr),
+        num_iter=int(num_iter),
+        mode=mode,
+        smooth=float(smooth),
+        diverge_th=float(diverge_th),
+        monitor="train" if val_loader is None else "val",
+    )
+
+
+def _lr_setter(group: dict[str, Any], ratio: float) -> Callable[[float], None]:
+    if isinstance(group["lr"], torch.Tensor):  # a tensor LR (capturable optimizers): keep the object
+        lr_tensor = group["lr"]
+        return lambda lr: lr_tensor.fill_(lr * ratio)  # type: ignore[no-any-return]
+
+    def set_lr(lr: float) -> None:
+        group["lr"] = lr * ratio
+
+    return set_lr
+
+
+def _take(loader: Iterable[Any], count: int, device: torch.device) -> list[Any]:
+    batches = [to_device(b, device) for b in itertools.islice(loader, count)]
+    if not batches:
+        raise ValueError("val_loader yielded no batches")
+    return batches
+
+
+def _flush(
+    pending: list[torch.Tensor],
+    pending_val: list[torch.Tensor],
+    reduce_loss: LossReduce | None,
+    monitor: LossMonitor,
+    losses: list[float],
+    val_losses: list[float] | None,
+) -> bool:
+    """Fetch the pending losses (one host sync), record them and apply the stop rule."""
+    chunk = torch.stack(pending) if not pending_val else torch.stack([torch.stack(pending), torch.stack(pending_val)])
+    if reduce_loss is not None:
+        chunk = reduce_loss(chunk)
+    values = chunk.tolist()
+    train, val = (values, None) if not pending_val else (values[0], values[1])
+    for k, loss in enumerate(train):
+        losses.append(loss)
+        watched = loss
+        if val is not None and val_losses is not None:
+            val_losses.append(val[k])
+            # A non-finite training loss stops the test even when validation is monitored.
+            watched = val[k] if math.isfinite(loss) else loss
+        if monitor.push(watched):
+            return True
+    return False

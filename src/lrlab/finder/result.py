@@ -1,0 +1,113 @@
+"""The range test's result: the curve and why it stopped (NumPy only)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lrlab.finder._monitor import STOP_REASONS
+from lrlab.finder.suggest import DEFAULT_METHOD, Suggestion, suggest
+
+__all__ = ["LRFinderResult"]
+
+
+def _frozen(values: Any) -> np.ndarray:
+    arr = np.array(values, dtype=np.float64)  # a copy, so the caller's array stays theirs
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class LRFinderResult:
+    """What a range test recorded, step by step.
+
+    Attributes:
+        lrs: The learning rate each step used (of the first param group).
+        losses: The training loss of each step (the mean over accumulated micro-batches).
+        smoothed: The bias-corrected EMA of the monitored loss (``NaN`` from a non-finite step on).
+        val_losses: The validation loss after each step, or ``None`` without a ``val_loader``.
+        stop_reason: ``"completed"``, ``"diverged"`` (smoothed loss above ``diverge_th`` times
+            its best) or ``"non-finite"`` (a NaN or Inf loss).
+        start_lr, end_lr, num_iter, mode: The requested sweep.
+        smooth, diverge_th: The smoothing factor and divergence threshold used.
+        monitor: ``"train"`` or ``"val"``: the loss that was smoothed and checked for divergence.
+
+    All arrays are float64, read-only and of equal length, :attr:`steps`.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    val_losses: np.ndarray | None
+    stop_reason: str
+    start_lr: float
+    end_lr: float
+    num_iter: int
+    mode: str = "exp"
+    smooth: float = 0.98
+    diverge_th: float = 4.0
+    monitor: str = "train"
+
+    def __post_init__(self) -> None:
+        for name in ("lrs", "losses", "smoothed"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if self.val_losses is not None:
+            object.__setattr__(self, "val_losses", _frozen(self.val_losses))
+        n = self.lrs.size
+        others = [self.losses.size, self.smoothed.size] + ([] if self.val_losses is None else [self.val_losses.size])
+        if any(size != n for size in others) or self.lrs.ndim != 1:
+            raise ValueError(f"lrs, losses, smoothed and val_losses must be 1-D of equal length, got {[n, *others]}")
+        if self.stop_reason not in STOP_REASONS:
+            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {self.stop_reason!r}")
+        if self.monitor not in ("train", "val"):
+            raise ValueError(f"monitor must be 'train' or 'val', got {self.monitor!r}")
+
+    @property
+    def steps(self) -> int:
+        """How many steps were recorded (``num_iter`` unless the test stopped early)."""
+        return int(self.lrs.size)
+
+    def suggest(self, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
+        """The learning rate rule ``method`` reads off this curve (see :mod:`lrlab.finder.suggest`)."""
+        return suggest(self, method, **options)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and numbers (non-finite values as ``None``) for JSON."""
+
+        def clean(arr: np.ndarray | None) -> list[float | None] | None:
+            return None if arr is None else [v if math.isfinite(v) else None for v in arr.tolist()]
+
+        return {
+            "lrs": clean(self.lrs),
+            "losses": clean(self.losses),
+            "smoothed": clean(self.smoothed),
+            "val_losses": clean(self.val_losses),
+            "stop_reason": self.stop_reason,
+            "steps": self.steps,
+            "start_lr": self.start_lr,
+            "end_lr": self.end_lr,
+            "num_iter": self.num_iter,
+            "mode": self.mode,
+            "smooth": self.smooth,
+            "diverge_th": self.diverge_th,
+            "monitor": self.monitor,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> LRFinderResult:
+        """Rebuild a result from :meth:`to_dict`'s output (``None`` becomes ``NaN``)."""
+
+        def arr(values: list[float | None] | None) -> np.ndarray | None:
+            return None if values is None else np.array([math.nan if v is None else v for v in values])
+
+        keys = ("stop_reason", "start_lr", "end_lr", "num_iter", "mode", "smooth", "diverge_th", "monitor")
+        return cls(
+            lrs=arr(doc["lrs"]),
+            losses=arr(doc["losses"]),
+            smoothed=arr(doc["smoothed"]),
+            val_losses=arr(doc.get("val_losses")),
+            **{k: doc[k] for k in keys},
+        )

@@ -1,0 +1,204 @@
+"""Suggestion rules: pure functions from a range-test result to a learning rate (NumPy only).
+
+Every rule reads the *finite prefix* of the curve (points up to the first NaN/Inf)
+and, except ``tutorial``, drops ``skip_start`` points at the start (default: a tenth of
+the curve, where the loss has not moved yet) and ``skip_end`` at the end (default: a
+twentieth, the blow-up), as fastai and torch-lr-finder do.
+
+=========  ===========================================================================
+steepest   LR where the smoothed loss falls fastest against ``log10(lr)``; range: the
+           contiguous stretch around it falling at least half as fast. (default)
+minimum    a tenth of the LR at the smoothed minimum; range: that tenth .. the minimum.
+valley     fastai's ``valley``: the longest strictly decreasing run of the smoothed
+           curve; LR about half-way (``start + int(L/3) + int(L/6)``); range: the valley.
+slide      fastai's ``slide``: walk left from the end until the slopes ``lr_diff`` points
+           apart agree within ``thresh``; LR there times ``adjust_value``.
+tutorial   the tutorial's rule, for comparison: ``argmin(np.gradient(raw losses)[:n//2])``.
+=========  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from lrlab.finder.result import LRFinderResult
+
+METHODS = ("steepest", "minimum", "valley", "slide", "tutorial")
+DEFAULT_METHOD = "steepest"
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "Suggestion", "suggest", "steepest", "minimum", "valley", "slide", "tutorial"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A learning rate read off a range test.
+
+    Attributes:
+        method: The rule's name.
+        lr: The suggested learning rate.
+        lr_range: ``(low, high)`` where the rule gives a band, else ``None``.
+        index: The recorded step whose LR is nearest (in log) to ``lr``.
+        loss: The loss the rule read at ``lr`` (smoothed; raw for ``tutorial``), for plots.
+    """
+
+    method: str
+    lr: float
+    lr_range: tuple[float, float] | None
+    index: int
+    loss: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "lr": self.lr, "lr_range": self.lr_range, "index": self.index, "loss": self.loss}
+
+
+def _finite_prefix(values: np.ndarray) -> int:
+    bad = np.flatnonzero(~np.isfinite(values))
+    return int(bad[0]) if bad.size else int(values.size)
+
+
+def _skip(name: str, value: int | None, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return int(value)
+
+
+def _window(
+    result: LRFinderResult, rule: str, skip_start: int | None, skip_end: int | None, need: int
+) -> tuple[int, np.ndarray, np.ndarray]:
+    n = _finite_prefix(result.smoothed)
+    a = _skip("skip_start", skip_start, n // 10)
+    b = n - _skip("skip_end", skip_end, n // 20)
+    if b - a < need:
+        raise ValueError(
+            f"{rule} needs at least {need} finite points after skipping, got {max(b - a, 0)} "
+            f"(of {n} finite points); run more iterations or lower skip_start/skip_end"
+        )
+    return a, result.lrs[a:b], result.smoothed[a:b]
+
+
+def _make(result: LRFinderResult, method: str, lr: float, lr_range: tuple[float, float] | None) -> Suggestion:
+    n = _finite_prefix(result.smoothed)
+    log_lrs = np.log10(result.lrs[:n]) if n else np.log10(result.lrs[:1])
+    index = int(np.argmin(np.abs(log_lrs - np.log10(lr))))
+    loss = float(np.interp(np.log10(lr), log_lrs, result.smoothed[: max(n, 1)])) if n else float("nan")
+    rng = None if lr_range is None else (float(lr_range[0]), float(lr_range[1]))
+    return Suggestion(method, float(lr), rng, index, loss)
+
+
+def steepest(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+    """LR of the steepest descent of the smoothed loss against ``log10(lr)``.
+
+    Raises:
+        ValueError: With fewer than 3 points left, or if the smoothed loss never falls.
+    """
+    a, lrs, sm = _window(result, "steepest", skip_start, skip_end, 3)
+    grad = np.gradient(sm, np.log10(lrs))
+    i = int(np.argmin(grad))
+    if grad[i] >= 0:
+        raise ValueError("steepest: the smoothed loss never decreases; lower start_lr or check the model")
+    # The band: the contiguous stretch around i that falls at least half as fast.
+    steep = grad <= 0.5 * grad[i]
+    lo, hi = i, i
+    while lo > 0 and steep[lo - 1]:
+        lo -= 1
+    while hi < len(grad) - 1 and steep[hi + 1]:
+        hi += 1
+    return _make(result, "steepest", lrs[i], (lrs[lo], lrs[hi]))
+
+
+def minimum(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+    """A tenth of the LR at the smoothed loss's minimum (fastai's ``minimum``)."""
+    _, lrs, sm = _window(result, "minimum", skip_start, skip_end, 1)
+    lr_min = lrs[int(np.argmin(sm))]
+    return _make(result, "minimum", lr_min / 10, (lr_min / 10, lr_min))
+
+
+def valley(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+    """fastai's ``valley``: a point about half-way down the longest valley of the smoothed loss.
+
+    ``lds[i]`` is the length of the longest strictly decreasing subsequence ending at
+    ``i``; the valley ends at the first ``i`` with the largest ``lds`` and starts
+    ``lds[i]`` points before it; the LR is at ``start + int(L/3) + int(L/3/2)``.
+    """
+    _, lrs, sm = _window(result, "valley", skip_start, skip_end, 2)
+    lds = np.ones(sm.size, dtype=np.int64)
+    for i in range(1, sm.size):
+        higher = sm[:i] > sm[i]
+        if higher.any():
+            lds[i] = lds[:i][higher].max() + 1
+    end = int(np.argmax(lds))
+    start = end - int(lds[end])
+    sections = (end - start) / 3
+    # fastai's start can be -1 (a curve falling from its first point); clamp it to the curve.
+    idx = max(start + int(sections) + int(sections / 2), 0)
+    return _make(result, "valley", lrs[idx], (lrs[max(start, 0)], lrs[end]))
+
+
+def slide(
+    result: LRFinderResult,
+    *,
+    lr_diff: int = 15,
+    thresh: float = 0.005,
+    adjust_value: float = 1.0,
+    skip_start: int | None = None,
+    skip_end: int | None = None,
+) -> Suggestion:
+    """fastai's ``slide`` rule (interval slide on the smoothed loss's per-step slope).
+
+    From the right end, compare the slope at ``r`` with the slope ``lr_diff`` points to
+    the left; while they differ by more than ``thresh``, move both one point left.
+    The LR at the left point where they first agree, times ``adjust_value``.
+    """
+    if isinstance(lr_diff, bool) or not isinstance(lr_diff, (int, np.integer)) or lr_diff < 1:
+        raise ValueError(f"lr_diff must be an int >= 1, got {lr_diff!r}")
+    if not thresh > 0:
+        raise ValueError(f"thresh must be > 0, got {thresh}")
+    if not adjust_value > 0:
+        raise ValueError(f"adjust_value must be > 0, got {adjust_value}")
+    _, lrs, sm = _window(result, "slide", skip_start, skip_end, int(lr_diff) + 2)
+    grad = np.gradient(sm)
+    r = sm.size - 1
+    left = r - lr_diff
+    local = left
+    while left >= 0 and abs(grad[r] - grad[left]) > thresh:
+        local = left
+        r -= 1
+        left -= 1
+    return _make(result, "slide", lrs[local] * adjust_value, None)
+
+
+def tutorial(result: LRFinderResult) -> Suggestion:
+    """The tutorial's rule: ``lrs[argmin(np.gradient(losses)[: n // 2])]`` on the raw losses."""
+    n = _finite_prefix(result.losses)
+    if n < 2:
+        raise ValueError(f"tutorial needs at least 2 finite raw losses, got {n}")
+    grad = np.gradient(result.losses[:n])
+    idx = int(np.argmin(grad[: n // 2]))
+    return Suggestion("tutorial", float(result.lrs[idx]), None, idx, float(result.losses[idx]))
+
+
+_RULES: dict[str, Callable[..., Suggestion]] = {
+    "steepest": steepest,
+    "minimum": minimum,
+    "valley": valley,
+    "slide": slide,
+    "tutorial": tutorial,
+}
+
+
+def suggest(result: LRFinderResult, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
+    """Apply the rule ``method`` (one of :data:`METHODS`) with its keyword ``options``.
+
+    Raises:
+        ValueError: If ``method`` is unknown, or the curve is too short for the rule.
+    """
+    if method not in _RULES:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return _RULES[method](result, **options)
