@@ -89,13 +89,13 @@ def as_steps(step: Any) -> tuple[np.ndarray, bool]:
     if arr.dtype.kind == "f":
         bad = arr[~(np.isfinite(arr) & (arr == np.floor(arr)))]
         if bad.size:
-            raise ValueError(f"step must be a whole number, got {bad.reshape(-1)[0]!r}")
+            raise ValueError(f"step must be a whole number, got {bad.reshape(-1)[0].item()!r}")
     neg = arr[arr < 0]
     if neg.size:
-        raise ValueError(f"step must be >= 0, got {neg.reshape(-1)[0]!r}")
+        raise ValueError(f"step must be >= 0, got {neg.reshape(-1)[0].item()!r}")
     big = arr[arr > MAX_STEP]
     if big.size:
-        raise ValueError(f"step must be <= 2**62, got {big.reshape(-1)[0]!r}")
+        raise ValueError(f"step must be <= 2**62, got {big.reshape(-1)[0].item()!r}")
     return arr.astype(np.int64), arr.ndim == 0
 
 

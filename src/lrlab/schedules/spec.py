@@ -17,6 +17,7 @@ Every schedule's ``repr`` is a spec that parses back into the same schedule.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from lrlab.schedules._base import ATOM, Schedule, read_atom
@@ -24,6 +25,25 @@ from lrlab.schedules._base import ATOM, Schedule, read_atom
 __all__ = ["parse"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class _Call:
+    """A parsed ``name(args, key=value)``; built into a Schedule once the whole spec is read."""
+
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+def _build(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_build(v) for v in value]
+    if isinstance(value, _Call):
+        from lrlab.schedules.registry import build
+
+        return build(value.name, [_build(a) for a in value.args], {k: _build(v) for k, v in value.kwargs.items()})
+    return value
 
 
 class _Parser:
@@ -48,7 +68,7 @@ class _Parser:
             raise self.fail(f"expected {char!r}")
         self.pos += 1
 
-    def spec(self) -> Schedule:
+    def spec(self) -> _Call:
         self.skip()
         m = _NAME.match(self.text, self.pos)
         if not m:
@@ -56,9 +76,7 @@ class _Parser:
         self.pos = m.end()
         return self.call(m.group())
 
-    def call(self, name: str) -> Schedule:
-        from lrlab.schedules.registry import build
-
+    def call(self, name: str) -> _Call:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         if self.peek() == "(":
@@ -81,7 +99,7 @@ class _Parser:
                 if self.peek() != ")":
                     self.expect(",")
             self.pos += 1
-        return build(name, args, kwargs)
+        return _Call(name, args, kwargs)
 
     def value(self) -> Any:
         c = self.peek()
@@ -135,7 +153,7 @@ def parse(spec: str) -> Schedule:
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a string, got {spec!r}")
     p = _Parser(spec)
-    schedule = p.spec()
+    tree = p.spec()
     if p.peek():
         raise p.fail("unexpected text after the spec")
-    return schedule
+    return _build(tree)
