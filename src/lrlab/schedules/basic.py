@@ -87,10 +87,10 @@ def multistep(base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> 
 
 
 def exponential(base_lr: float, k: float | None = None, gamma: float | None = None) -> Schedule:
-    """Exponential decay, as the tutorial writes it or as torch's ``ExponentialLR``.
+    """Exponential decay: ``base_lr * exp(-k t)`` (the tutorial's; ``k = 0.05`` unless
+    ``gamma`` is given) or ``base_lr * gamma ** t`` (torch's ``ExponentialLR``).
 
-    ``lr(t) = base_lr * exp(-k t)`` (the tutorial; ``k = 0.05`` when neither is given)
-    or ``lr(t) = base_lr * gamma ** t`` (torch), never both.
+    Give ``k`` or ``gamma``, never both.
 
     Args:
         base_lr: Learning rate at step 0 (>= 0).
@@ -116,7 +116,7 @@ def exponential(base_lr: float, k: float | None = None, gamma: float | None = No
 def linear(base_lr: float, end_lr: float = 0.0, total_steps: int = 100) -> Schedule:
     """Straight line from ``base_lr`` at step 0 to ``end_lr`` at ``total_steps``, then flat.
 
-    ``lr(t) = base_lr + (end_lr - base_lr) * min(t, total_steps) / total_steps``
+    ``lr(t) = base_lr * (1 - p) + end_lr * p`` with ``p = min(t, total_steps) / total_steps``
 
     torch's ``LinearLR(start_factor=a, end_factor=b, total_iters=T)`` on an initial
     rate ``r`` is ``linear(base_lr=r*a, end_lr=r*b, total_steps=T)``; ``end_lr`` may be
@@ -129,8 +129,14 @@ def linear(base_lr: float, end_lr: float = 0.0, total_steps: int = 100) -> Sched
     base_lr = lr_value("base_lr", base_lr)
     end_lr = lr_value("end_lr", end_lr)
     total_steps = integer("total_steps", total_steps, minimum=1)
+    def body(t: np.ndarray) -> np.ndarray:
+        # A weighted mean reaches end_lr exactly at total_steps (base + (end - base) * 1
+        # may miss it by rounding), so a schedule joined after it starts where it ends.
+        p = np.minimum(t, total_steps) / total_steps
+        return base_lr * (1.0 - p) + end_lr * p
+
     return Schedule(
-        lambda t: base_lr + (end_lr - base_lr) * np.minimum(t, total_steps) / total_steps,
+        body,
         "linear",
         {"base_lr": base_lr, "end_lr": end_lr, "total_steps": total_steps},
         min(base_lr, end_lr),

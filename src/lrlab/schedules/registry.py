@@ -67,7 +67,8 @@ def describe() -> list[ScheduleInfo]:
         params = []
         for p in inspect.signature(factory).parameters.values():
             params.append(p.name if p.default is inspect.Parameter.empty else f"{p.name}={format_value(p.default)}")
-        summary = (inspect.getdoc(factory) or "").split("\n\n")[0].replace("\n", " ")
+        # The docstring's first paragraph, without reST markup.
+        summary = (inspect.getdoc(factory) or "").split("\n\n")[0].replace("\n", " ").replace("``", "")
         out.append(ScheduleInfo(name, tuple(params), summary))
     return out
 

@@ -52,8 +52,9 @@ class _Parser:
         self.pos = 0
 
     def fail(self, what: str) -> ValueError:
-        near = self.text[self.pos : self.pos + 12] or "end of spec"
-        return ValueError(f"spec: {what} at position {self.pos} (near {near!r}) in {self.text!r}")
+        rest = self.text[self.pos :].strip()
+        where = f"at position {self.pos} (near {rest[:12]!r})" if rest else "at the end"
+        return ValueError(f"spec: {what} {where} in {self.text!r}")
 
     def skip(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -63,9 +64,9 @@ class _Parser:
         self.skip()
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
-    def expect(self, char: str) -> None:
+    def expect(self, char: str, what: str = "") -> None:
         if self.peek() != char:
-            raise self.fail(f"expected {char!r}")
+            raise self.fail(f"expected {what or repr(char)}")
         self.pos += 1
 
     def spec(self) -> _Call:
@@ -97,7 +98,7 @@ class _Parser:
                 else:
                     args.append(self.value())
                 if self.peek() != ")":
-                    self.expect(",")
+                    self.expect(",", "',' or ')'")
             self.pos += 1
         return _Call(name, args, kwargs)
 
@@ -109,7 +110,7 @@ class _Parser:
             while self.peek() != "]":
                 items.append(self.value())
                 if self.peek() != "]":
-                    self.expect(",")
+                    self.expect(",", "',' or ']'")
             self.pos += 1
             return items
         if c in ("'", '"'):
