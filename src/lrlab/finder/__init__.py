@@ -7,6 +7,9 @@ RNGs come back bitwise as they were) and returns an :class:`LRFinderResult`;
 range test, the confirmation sweep): ``StateGuard``, ``lr_sequence``, ``LossMonitor``,
 ``train_step`` and the ``StepFn`` convention.
 
+The result, the rules and the LR sequence are NumPy only; the torch-backed names load
+on first use, so reading a saved curve or listing :data:`METHODS` does not import torch.
+
 Examples:
     >>> import lrlab
     >>> lrlab.find_lr is find_lr
@@ -15,12 +18,21 @@ Examples:
 
 from __future__ import annotations
 
-from lrlab.finder._guard import StateGuard
+import importlib
+from typing import Any
+
 from lrlab.finder._monitor import STOP_REASONS, LossMonitor, lr_sequence
-from lrlab.finder._step import StepFn, criterion_step, train_step
-from lrlab.finder.loop import find_lr
 from lrlab.finder.result import LRFinderResult
 from lrlab.finder.suggest import DEFAULT_METHOD, METHODS, Suggestion, suggest
+
+# Torch-backed name -> defining module, resolved on first access.
+_LAZY = {
+    "find_lr": "lrlab.finder.loop",
+    "StateGuard": "lrlab.finder._guard",
+    "StepFn": "lrlab.finder._step",
+    "criterion_step": "lrlab.finder._step",
+    "train_step": "lrlab.finder._step",
+}
 
 __all__ = [
     "find_lr",
@@ -37,3 +49,15 @@ __all__ = [
     "criterion_step",
     "train_step",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lrlab.finder' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,140 @@
+"""``lrlab find``: the LR range test on MNIST, with every rule's suggestion.
+
+Writes ``lr_finder.png`` (the curve, each rule marked) and ``lr_finder.csv`` (the
+curve) to ``--out``; prints a table of suggestions, or one JSON object with ``--json``::
+
+    {"lrs": [...], "losses": [...], "smoothed": [...], "stop_reason": "...",
+     "suggestions": {"steepest": {"lr": ..., "lr_range": [lo, hi] | null}, ...},
+     "suggested_lr": ...}
+
+A rule that cannot read the curve (too few points) shows ``{"lr": null, "error": "..."}``;
+if it is the ``--method`` asked for, the command fails with exit status 2 after writing
+its files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab.cli._common import progress_bar
+from lrlab.cli._task import add_task_arguments, build_task
+
+FIGURE, CURVE = "lr_finder.png", "lr_finder.csv"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from lrlab.finder import DEFAULT_METHOD, METHODS
+
+    p = sub.add_parser(
+        "find",
+        help="LR range test: train with a rising LR, read a learning rate off the loss curve",
+        description="Run the learning-rate range test on MNIST (the tutorial's Part 4), then apply every "
+        "suggestion rule. The model and optimizer are rebuilt from --seed, so runs repeat exactly.",
+    )
+    add_task_arguments(p)
+    p.add_argument("--start-lr", type=float, default=1e-7, metavar="A", help="first LR (default: 1e-7)")
+    p.add_argument("--end-lr", type=float, default=10.0, metavar="B", help="last LR (default: 10)")
+    p.add_argument("--num-iter", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
+    p.add_argument("--mode", default="exp", choices=("exp", "linear"), help="LR spacing (default: exp)")
+    p.add_argument("--smooth", type=float, default=0.98, metavar="BETA", help="EMA factor of the loss (default: 0.98)")
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
+                   help=f"the rule behind suggested_lr (default: {DEFAULT_METHOD})")
+    add_out_argument(p)
+    add_json_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lrlab.finder import find_lr
+
+    task = build_task(args, lr=args.start_lr)
+    with progress_bar("LR range test", enabled=not args.json) as cb:
+        result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader,
+                         start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
+                         mode=args.mode, smooth=args.smooth, progress=cb)
+    suggestions, errors = all_suggestions(result)
+    out = out_dir(args.out)
+    files = write_outputs(result, suggestions, out)
+    doc = json_doc(result, suggestions, errors, args.method)
+    if args.json:
+        print_json(doc)
+    else:
+        print_report(result, suggestions, errors, args.method, task.description, files)
+    if args.method in errors:
+        raise ValueError(errors[args.method])
+    return 0
+
+
+def all_suggestions(result: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every rule's suggestion, and the reason for each rule that could not read the curve."""
+    from lrlab.finder import METHODS, suggest
+
+    suggestions, errors = {}, {}
+    for method in METHODS:
+        try:
+            suggestions[method] = suggest(result, method)
+        except ValueError as exc:
+            errors[method] = str(exc)
+    return suggestions, errors
+
+
+def write_outputs(result: Any, suggestions: dict[str, Any], out: Path) -> list[Path]:
+    """The figure and the curve as CSV (step, lr, loss, smoothed[, val_loss])."""
+    from lrlab.plots._figure import save
+    from lrlab.plots.finder import plot_finder
+
+    figure = save(plot_finder(result, suggestions).figure, out / FIGURE)
+    curve = out / CURVE
+    with open(curve, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        header = ["step", "lr", "loss", "smoothed"] + ([] if result.val_losses is None else ["val_loss"])
+        writer.writerow(header)
+        for i in range(result.steps):
+            row = [i, repr(float(result.lrs[i])), repr(float(result.losses[i])), repr(float(result.smoothed[i]))]
+            if result.val_losses is not None:
+                row.append(repr(float(result.val_losses[i])))
+            writer.writerow(row)
+    return [figure, curve]
+
+
+def json_doc(result: Any, suggestions: dict[str, Any], errors: dict[str, str], method: str) -> dict[str, Any]:
+    """The ``--json`` object (non-finite numbers become null when printed)."""
+    rules: dict[str, Any] = {}
+    for name, s in suggestions.items():
+        rules[name] = {"lr": s.lr, "lr_range": None if s.lr_range is None else list(s.lr_range)}
+    for name, message in errors.items():
+        rules[name] = {"lr": None, "error": message}
+    chosen = suggestions.get(method)
+    return {
+        "lrs": result.lrs,
+        "losses": result.losses,
+        "smoothed": result.smoothed,
+        "stop_reason": result.stop_reason,
+        "suggestions": rules,
+        "suggested_lr": None if chosen is None else chosen.lr,
+    }
+
+
+def print_report(result: Any, suggestions: dict[str, Any], errors: dict[str, str], method: str,
+                 description: str, files: list[Path]) -> None:
+    from lrlab.finder import METHODS
+
+    rows = []
+    for name in METHODS:
+        mark = f"{name} *" if name == method else name
+        if name in suggestions:
+            s = suggestions[name]
+            band = "" if s.lr_range is None else f"{s.lr_range[0]:.3g} .. {s.lr_range[1]:.3g}"
+            rows.append((mark, f"{s.lr:.4g}", band, s.loss))
+        else:
+            rows.append((mark, "n/a", errors[name], ""))
+    title = (f"LR range test: {description}; {result.steps}/{result.num_iter} steps, "
+             f"{result.start_lr:g} to {result.end_lr:g}, {result.stop_reason}")
+    print_table(title, ["rule", "LR", "range", "loss there"], rows)
+    if method in suggestions:
+        print(f"Suggested learning rate ({method}): {suggestions[method].lr:.4g}")
+    print("Files: " + ", ".join(str(f) for f in files))
