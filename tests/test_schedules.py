@@ -259,3 +259,25 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
 def test_bad_parameters(case: str, make: Callable[[], Any], exc: type[Exception], match: str) -> None:
     with pytest.raises(exc, match=match):
         make()
+
+
+def test_demo_part_draws_the_tutorials_figure(tmp_path: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    from lrlab import demo
+    from lrlab.demo.part3_schedules import SPECS
+    from lrlab.plots.schedules import plot_schedules
+
+    res = demo.run_part("schedules", tmp_path)
+    assert res.title == "Part 3: learning-rate schedules"
+    assert [p.name for p in res.figures] == ["part3_schedules.png"] and res.figures[0].stat().st_size > 10_000
+    assert res.summary["schedules"]["Step Decay"]["last"] == 0.0125
+    # The figure's curves are the tutorial's functions at every epoch.
+    samples = sample([S.parse(s) for s in SPECS.values()], 100, labels=list(SPECS))
+    ax = plot_schedules(samples, xlabel="Epoch")
+    reference = tutorial_schedules()
+    assert [line.get_label() for line in ax.lines] == list(SPECS)
+    for line, spec in zip(ax.lines, reference):
+        assert np.array_equal(line.get_xdata(), np.arange(100))
+        assert np.array_equal(line.get_ydata(), [reference[spec](e) for e in np.arange(100)])
+    plt.close(ax.figure)

@@ -21,6 +21,7 @@ Progress = Callable[[int, int], None]
 # (key, title, module) in the order the tutorial tells them.
 PARTS: tuple[tuple[str, str, str], ...] = (
     ("landscapes", "Part 1: learning rate on 2D landscapes", "lrlab.demo.part1_landscapes"),
+    ("schedules", "Part 3: learning-rate schedules", "lrlab.demo.part3_schedules"),
 )
 
 __all__ = ["PARTS", "PartResult", "run_part", "run_demo", "write_summary"]
