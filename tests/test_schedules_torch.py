@@ -126,3 +126,24 @@ def test_pure_schedules_do_not_import_torch() -> None:
     assert out.split() == ["False", "False", "True"]
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         S.nope  # noqa: B018
+
+
+def test_numpy_adam_with_a_schedule_matches_torch_adam_with_to_torch() -> None:
+    from lrlab import optim
+
+    schedule = S.parse("with_warmup(cosine(0.05, total=25, min_lr=0.0), warmup_steps=5)")
+    target = np.array([[0.5, -1.5, 2.0]])
+    p = np.array([[1.0, -2.0, 3.0]])
+    opt = optim.adam(lr=schedule)
+    state = opt.init(p)
+    w = torch.nn.Parameter(torch.tensor(p[0], dtype=torch.float64))
+    t_opt = torch.optim.Adam([w], lr=1.0)
+    sched = S.to_torch(schedule, t_opt)
+    for _ in range(30):
+        p, state = opt.update(2 * (p - target), state, p)
+        t_opt.zero_grad()
+        ((w - torch.tensor(target[0])) ** 2).sum().backward()
+        t_opt.step()
+        sched.step()
+    np.testing.assert_allclose(p[0], w.detach().numpy(), rtol=1e-12)
+    assert not np.allclose(p, [[1.0, -2.0, 3.0]])
