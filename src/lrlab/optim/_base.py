@@ -66,14 +66,14 @@ def check_real(name: str, value: Any) -> float:
 
 
 def check_lr(lr: LearningRate) -> LearningRate:
-    """Validate a learning rate: a number >= 0, a 1-D array of them, or a schedule.
+    """Validate a learning rate: a finite number >= 0, a 1-D array of them, or a schedule.
 
     Returns:
         A float, a read-only float64 copy of the array, or the schedule unchanged
         (a schedule's values are checked each time it is called).
 
     Raises:
-        ValueError: If a value is negative or NaN, or an array is not 1-D and non-empty.
+        ValueError: If a value is negative or not finite, or an array is not 1-D and non-empty.
         TypeError: If ``lr`` is none of the accepted kinds.
     """
     if callable(lr):
@@ -82,14 +82,14 @@ def check_lr(lr: LearningRate) -> LearningRate:
         arr = np.array(lr, dtype=float)
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"lr array must be 1-D with one value per row, got shape {arr.shape}")
-        bad = arr[~(arr >= 0)]
+        bad = arr[~((arr >= 0) & np.isfinite(arr))]
         if bad.size:
-            raise ValueError(f"Invalid learning rate: lr must be >= 0, got {bad[0]}")
+            raise ValueError(f"Invalid learning rate: lr must be finite and >= 0, got {bad[0]}")
         arr.flags.writeable = False
         return arr
     value = check_real("lr", lr)
-    if not value >= 0:
-        raise ValueError(f"Invalid learning rate: lr must be >= 0, got {lr}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"Invalid learning rate: lr must be finite and >= 0, got {lr}")
     return value
 
 
@@ -99,7 +99,7 @@ def lr_at(lr: LearningRate, count: int, params: Params) -> float | Array:
     A per-row rate of shape ``(B,)`` becomes ``(B, 1, ..., 1)``.
 
     Raises:
-        ValueError: If a schedule returns a negative/NaN value, or the number of
+        ValueError: If a schedule returns a negative or non-finite value, or the number of
             per-row rates does not match ``params.shape[0]``.
     """
     if callable(lr):
@@ -136,10 +136,10 @@ def check_grads(grads: Any, params: Params) -> Array:
 
 
 def check_nonneg(name: str, value: Any) -> float:
-    """A real number >= 0 (the rule torch applies to momentum, weight_decay, ...)."""
+    """A finite real number >= 0 (torch's rule for momentum, weight_decay, ...; inf too is refused)."""
     v = check_real(name, value)
-    if not v >= 0:
-        raise ValueError(f"Invalid {name} value: {name} must be >= 0, got {value}")
+    if not (v >= 0 and math.isfinite(v)):
+        raise ValueError(f"Invalid {name} value: {name} must be finite and >= 0, got {value}")
     return v
 
 
