@@ -79,6 +79,6 @@ def plot_finder(
     ax.set_ylabel("loss")
     stop = {"completed": "completed", "diverged": "stopped: diverged", "non-finite": "stopped: NaN/Inf loss"}
     ax.set_title(f"LR range test: {result.steps} of {result.num_iter} steps, {stop[result.stop_reason]}")
-    ax.grid(True, which="both", alpha=0.25)
+    ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     return ax
