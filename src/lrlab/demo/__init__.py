@@ -22,6 +22,7 @@ Progress = Callable[[int, int], None]
 PARTS: tuple[tuple[str, str, str], ...] = (
     ("landscapes", "Part 1: learning rate on 2D landscapes", "lrlab.demo.part1_landscapes"),
     ("schedules", "Part 3: learning-rate schedules", "lrlab.demo.part3_schedules"),
+    ("finder", "Part 4: the LR range test", "lrlab.demo.part4_finder"),
 )
 
 __all__ = ["PARTS", "PartResult", "run_part", "run_demo", "write_summary"]
