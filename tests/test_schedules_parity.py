@@ -67,9 +67,14 @@ CASES = [
         linear(LR * 1.0, end_lr=LR * 0.05, total_steps=1000),
         1200,
     ),
-    Case("PolynomialLR-2", lambda o: tl.PolynomialLR(o, total_iters=800, power=2.0), polynomial(LR, 800, power=2.0), 1000),
     Case(
-        "PolynomialLR-0.5", lambda o: tl.PolynomialLR(o, total_iters=1000, power=0.5), polynomial(LR, 1000, power=0.5), 1100
+        "PolynomialLR-2", lambda o: tl.PolynomialLR(o, total_iters=800, power=2.0), polynomial(LR, 800, power=2.0), 1000
+    ),
+    Case(
+        "PolynomialLR-0.5",
+        lambda o: tl.PolynomialLR(o, total_iters=1000, power=0.5),
+        polynomial(LR, 1000, power=0.5),
+        1100,
     ),
     # One period of CosineAnnealingLR is steps 0..T_max; past it torch climbs back up.
     Case(
@@ -78,7 +83,9 @@ CASES = [
         cosine(LR, total=1000, min_lr=1e-4),
         1001,
     ),
-    Case("CosineAnnealingLR-0", lambda o: tl.CosineAnnealingLR(o, T_max=1000), cosine(LR, total=1000, min_lr=0.0), 1001),
+    Case(
+        "CosineAnnealingLR-0", lambda o: tl.CosineAnnealingLR(o, T_max=1000), cosine(LR, total=1000, min_lr=0.0), 1001
+    ),
     Case(
         "WarmRestarts",
         lambda o: tl.CosineAnnealingWarmRestarts(o, T_0=50, eta_min=1e-3),
@@ -133,7 +140,13 @@ CASES += [
     Case(
         "OneCycleLR-custom",
         lambda o: tl.OneCycleLR(
-            o, max_lr=0.5, total_steps=1234, pct_start=0.25, div_factor=10.0, final_div_factor=100.0, cycle_momentum=False
+            o,
+            max_lr=0.5,
+            total_steps=1234,
+            pct_start=0.25,
+            div_factor=10.0,
+            final_div_factor=100.0,
+            cycle_momentum=False,
         ),
         onecycle(0.5, total_steps=1234, pct_start=0.25, div_factor=10.0, final_div_factor=100.0),
         1234,
@@ -142,7 +155,10 @@ CASES += [
         "SequentialLR-warmup-cosine",
         lambda o: _sequential(
             o,
-            [lambda p: tl.LinearLR(p, start_factor=0.01, total_iters=100), lambda p: tl.CosineAnnealingLR(p, T_max=900, eta_min=1e-5)],
+            [
+                lambda p: tl.LinearLR(p, start_factor=0.01, total_iters=100),
+                lambda p: tl.CosineAnnealingLR(p, T_max=900, eta_min=1e-5),
+            ],
             [100],
         ),
         join([linear(LR * 0.01, end_lr=LR, total_steps=100), cosine(LR, total=900, min_lr=1e-5)], boundaries=[100]),

@@ -47,7 +47,11 @@ def leaf_schedules(draw: st.DrawFn) -> S.Schedule:
         return S.inverse_sqrt(base, warmup_steps=draw(st.integers(0, 1000)), timescale=draw(st.none() | lengths))
     if kind == "cosine_restarts":
         return S.cosine_restarts(
-            base, draw(lengths), cycle_mult=draw(st.integers(1, 4)), cycle_decay=draw(fractions), min_lr=base * draw(fractions)
+            base,
+            draw(lengths),
+            cycle_mult=draw(st.integers(1, 4)),
+            cycle_decay=draw(fractions),
+            min_lr=base * draw(fractions),
         )
     if kind == "cyclic":
         mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))

@@ -108,3 +108,14 @@ def test_describe_lists_every_parameter() -> None:
     for name, factory in SCHEDULES.items():
         assert len(info[name].parameters) == len(inspect.signature(factory).parameters)
         assert info[name].summary and "\n" not in info[name].summary
+
+
+def test_schedules_pickle_as_their_spec() -> None:
+    import copy
+    import pickle
+
+    for spec in EXAMPLES.values():
+        s = parse(spec)
+        for clone in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+            assert repr(clone) == repr(s)
+            assert np.array_equal(clone(np.arange(200)), s(np.arange(200)))

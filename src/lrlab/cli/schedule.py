@@ -37,7 +37,8 @@ def _list(as_json: bool) -> int:
 
     infos = describe()
     if as_json:
-        print_json({"schedules": [{"name": i.name, "parameters": list(i.parameters), "summary": i.summary} for i in infos]})
+        rows = [{"name": i.name, "parameters": list(i.parameters), "summary": i.summary} for i in infos]
+        print_json({"schedules": rows})
         return 0
     print('SPEC = name(param=value, ...): numbers, words (mode=triangular2), lists ([30, 60]) and,')
     print("for with_warmup, join and product, nested schedules. Parameters without a default are required.")
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     schedules = [parse(spec) for spec in args.specs]
     samples = sample(schedules, args.steps, labels=args.specs)
     if args.json:
-        print_json({"steps": args.steps, "schedules": [{"spec": s, "lrs": row} for s, row in zip(args.specs, samples.lrs)]})
+        rows = [{"spec": spec, "lrs": lrs} for spec, lrs in zip(args.specs, samples.lrs)]
+        print_json({"steps": args.steps, "schedules": rows})
         return 0
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -75,6 +75,13 @@ class Schedule:
         args = ", ".join(f"{k}={format_value(v)}" for k, v in self.params.items() if v is not None)
         return f"{self.name}({args})"
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # The body is a closure (not picklable); the spec rebuilds the same schedule, so
+        # schedules pickle, deep-copy and cross process boundaries as their spec.
+        from lrlab.schedules.spec import parse
+
+        return parse, (repr(self),)
+
 
 def as_steps(step: Any) -> tuple[np.ndarray, bool]:
     """Validate steps; return them as an int64 array and whether the input was a scalar."""

@@ -196,6 +196,5 @@ def inverse_sqrt(base_lr: float, warmup_steps: int = 0, timescale: int | None = 
         decay = base_lr / np.sqrt(np.maximum(t + shift, 1) / scale)
         return np.where(t < warmup_steps, ramp, decay)
 
-    return Schedule(
-        body, "inverse_sqrt", {"base_lr": base_lr, "warmup_steps": warmup_steps, "timescale": timescale and scale}, 0.0, base_lr
-    )
+    params = {"base_lr": base_lr, "warmup_steps": warmup_steps, "timescale": None if timescale is None else scale}
+    return Schedule(body, "inverse_sqrt", params, 0.0, base_lr)

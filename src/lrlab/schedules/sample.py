@@ -29,7 +29,13 @@ class ScheduleSamples:
     def stats(self) -> list[dict[str, float | str]]:
         """First, last, min and max learning rate of each schedule."""
         return [
-            {"label": label, "first": float(row[0]), "last": float(row[-1]), "min": float(row.min()), "max": float(row.max())}
+            {
+                "label": label,
+                "first": float(row[0]),
+                "last": float(row[-1]),
+                "min": float(row.min()),
+                "max": float(row.max()),
+            }
             for label, row in zip(self.labels, self.lrs)
         ]
 

@@ -22,7 +22,8 @@ class ScheduleLR(LRScheduler):
     param group ``i`` has ``lr = schedule(k) * initial_lr_i / initial_lr_0``: the
     schedule sets the first group's rate and every other group keeps its ratio to the
     first, as the groups' ``lr`` stood when the scheduler was made (torch stores them
-    as ``initial_lr``). Use it as any torch scheduler: ``optimizer.step();
+    as ``initial_lr``; a group that already has one keeps it, as with any torch
+    scheduler). Use it as any torch scheduler: ``optimizer.step();
     scheduler.step()``. ``state_dict()`` holds plain numbers (the step count and the
     initial rates) and the schedule's spec for reference, not the schedule itself, so
     it loads with ``torch.load(weights_only=True)``; a resumed run builds the scheduler
@@ -59,7 +60,8 @@ class ScheduleLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the step count and initial rates; the schedule stays the one given at
         construction (``schedule_spec`` is informational)."""
-        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "schedule", "schedule_spec")})
+        skip = ("optimizer", "schedule", "schedule_spec")
+        self.__dict__.update({k: v for k, v in state_dict.items() if k not in skip})
 
 
 def to_torch(schedule: Callable[[int], float], optimizer: Optimizer) -> ScheduleLR:
