@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from types import MappingProxyType
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Union
 
@@ -30,7 +31,7 @@ class Schedule:
 
     Attributes:
         name: The factory's name (``"cosine"``).
-        params: The factory's arguments, as given after validation.
+        params: The factory's arguments after validation (read-only).
         lo: A lower bound on every value the schedule returns (up to rounding).
         hi: An upper bound on every value the schedule returns (up to rounding).
 
@@ -50,7 +51,7 @@ class Schedule:
     def __init__(self, body: Body, name: str, params: Mapping[str, Any], lo: float, hi: float) -> None:
         self._body = body
         self.name = name
-        self.params = dict(params)
+        self.params: Mapping[str, Any] = MappingProxyType(dict(params))  # read-only: it is the spec
         self.lo = float(lo)
         self.hi = float(hi)
 
