@@ -129,6 +129,7 @@ def linear(base_lr: float, end_lr: float = 0.0, total_steps: int = 100) -> Sched
     base_lr = lr_value("base_lr", base_lr)
     end_lr = lr_value("end_lr", end_lr)
     total_steps = integer("total_steps", total_steps, minimum=1)
+
     def body(t: np.ndarray) -> np.ndarray:
         # A weighted mean reaches end_lr exactly at total_steps (base + (end - base) * 1
         # may miss it by rounding), so a schedule joined after it starts where it ends.
