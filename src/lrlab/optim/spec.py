@@ -94,6 +94,14 @@ class OptimizerSpec:
         keys = ["lr"] + [k for k in self.given if k != "lr"]
         return f"{self.name}(" + ", ".join(f"{k}={_fmt(self.params[k])}" for k in keys) + ")"
 
+    @property
+    def options_label(self) -> str:
+        """Like :attr:`label` without the learning rate: ``"rmsprop(alpha=0.9)"``, ``"adam"``."""
+        keys = [k for k in self.given if k != "lr"]
+        if not keys:
+            return self.name
+        return f"{self.name}(" + ", ".join(f"{k}={_fmt(self.params[k])}" for k in keys) + ")"
+
     def build(self, lr: LearningRate | None = None) -> Optimizer:
         """The optimizer, optionally with another learning rate (e.g. one per row).
 

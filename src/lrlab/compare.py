@@ -1,0 +1,261 @@
+"""Several optimizers on one landscape: their paths, and how wide each one's good LR band is.
+
+:func:`compare` runs each optimizer spec once from the same start (the tutorial's
+figure). :func:`tune` sweeps a log grid of learning rates for every optimizer — all
+LRs of one optimizer in a single vectorised pass — and reports the LR with the
+lowest final loss and the widest band of consecutive LRs that reach the minimum
+(see :mod:`lrlab.sensitivity` for the zones).
+
+Examples:
+    >>> from lrlab.compare import compare, tune
+    >>> c = compare("tutorial", ["sgd:lr=0.001", "adam:lr=0.1"], steps=100, start=(-1, 1))
+    >>> [round(r.final_loss, 6) for r in c.runs]
+    [3.601091, 0.000235]
+    >>> t = tune("tutorial", ["adam"], steps=100, start=(-1, 1))
+    >>> len(t.lrs), 0.01 < t.results[0].best_lr < 1
+    (241, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lrlab.descent import as_starts, check_bound, check_steps, descend
+from lrlab.landscapes import Landscape, get
+from lrlab.optim.spec import OptimizerSpec, as_spec
+from lrlab.sensitivity import SensitivityResult, sensitivity
+
+Array = np.ndarray
+Progress = Callable[[int, int], None]
+Specs = Sequence["str | OptimizerSpec"]
+
+__all__ = ["OptimizerRun", "Comparison", "TunedOptimizer", "Tuning", "compare", "tune", "default_lrs",
+           "TUTORIAL_SPECS"]
+
+# The tutorial's Part 2 line-up, with its settings (its RMSprop's beta is torch's alpha).
+TUTORIAL_SPECS = ("sgd:lr=0.001", "momentum:lr=0.001", "rmsprop:lr=0.01,alpha=0.9", "adam:lr=0.1")
+
+
+@dataclass(frozen=True)
+class OptimizerRun:
+    """One optimizer's run from the comparison's start.
+
+    Attributes:
+        spec: The optimizer and its hyperparameters.
+        path: Positions, start included, shape ``(steps + 1, 2)``.
+        final_loss: Loss at the final position.
+        final_position: ``(x, y)`` where the run ended (first point outside the
+            bound when it diverged).
+        steps: Steps taken.
+        diverged: Whether the run left the bound or turned non-finite.
+    """
+
+    spec: OptimizerSpec
+    path: Array
+    final_loss: float
+    final_position: tuple[float, float]
+    steps: int
+    diverged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"optimizer", "params", "final_loss", "final_position", "steps", "diverged"}``."""
+        return {
+            "optimizer": self.spec.name,
+            "params": dict(self.spec.params),
+            "final_loss": self.final_loss,
+            "final_position": list(self.final_position),
+            "steps": self.steps,
+            "diverged": self.diverged,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several optimizers run from one start on one landscape."""
+
+    landscape: Landscape
+    start: tuple[float, float]
+    max_steps: int
+    bound: float
+    runs: tuple[OptimizerRun, ...]
+
+
+@dataclass(frozen=True)
+class TunedOptimizer:
+    """One optimizer's LR sweep and what it says.
+
+    Attributes:
+        spec: The optimizer; its own ``lr`` is ignored by the sweep.
+        curve: Final loss against LR, with zones.
+    """
+
+    spec: OptimizerSpec
+    curve: SensitivityResult
+
+    @property
+    def all_diverged(self) -> bool:
+        """True when no LR of the grid ran without diverging."""
+        return bool(np.all(self.curve.diverged | ~np.isfinite(self.curve.final_loss)))
+
+    @property
+    def best_lr(self) -> float:
+        """LR with the lowest final loss among runs that did not diverge (NaN if none)."""
+        return float("nan") if self.all_diverged else self.curve.best_lr
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest final loss (NaN if every run diverged)."""
+        return float("nan") if self.all_diverged else self.curve.best_loss
+
+    @property
+    def good_segments(self) -> tuple[tuple[int, int], ...]:
+        """Runs of consecutive good LRs, as ``(first, last)`` grid indices."""
+        good = np.array([z == "good" for z in self.curve.zones] + [False])
+        segments: list[tuple[int, int]] = []
+        first = None
+        for i, g in enumerate(good):
+            if g and first is None:
+                first = i
+            elif not g and first is not None:
+                segments.append((first, i - 1))
+                first = None
+        return tuple(segments)
+
+    @property
+    def good_band(self) -> tuple[float, float] | None:
+        """The widest run of consecutive LRs whose runs reached the minimum, ``(lo, hi)``.
+
+        Isolated lucky LRs amid diverging ones (common for adaptive methods at large
+        LRs) do not widen it. ``None`` when no LR was good.
+        """
+        segments = self.good_segments
+        if not segments:
+            return None
+        first, last = max(segments, key=lambda s: (s[1] - s[0], -s[0]))
+        return float(self.curve.lrs[first]), float(self.curve.lrs[last])
+
+    @property
+    def band_decades(self) -> float:
+        """Width of the good band in decades, ``log10(hi / lo)`` (0 when there is none)."""
+        band = self.good_band
+        return 0.0 if band is None else float(np.log10(band[1] / band[0]))
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Every optimizer swept over the same LR grid on one landscape."""
+
+    landscape: Landscape
+    start: tuple[float, float]
+    max_steps: int
+    bound: float
+    lrs: Array
+    results: tuple[TunedOptimizer, ...]
+
+    def best_specs(self) -> tuple[OptimizerSpec, ...]:
+        """Each optimizer's spec at its best LR (unchanged where every LR diverged)."""
+        return tuple(r.spec if r.all_diverged else r.spec.with_lr(r.best_lr) for r in self.results)
+
+
+def default_lrs(num: int = 241, low: float = 1e-5, high: float = 10.0) -> Array:
+    """The tuning grid: ``num`` log-spaced LRs from ``low`` to ``high`` (40 per decade by default).
+
+    Raises:
+        ValueError: If ``num < 2`` or not ``0 < low < high`` (finite).
+    """
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 2:
+        raise ValueError(f"num must be an integer >= 2, got {num!r}")
+    if not (0 < low < high and np.isfinite(high)):
+        raise ValueError(f"the LR grid needs 0 < low < high, got low={low}, high={high}")
+    return np.geomspace(low, high, int(num))
+
+
+def _setup(landscape: str | Landscape, optimizers: Specs, start: Sequence[float] | None,
+           steps: int, bound: float) -> tuple[Landscape, list[OptimizerSpec], tuple[float, float]]:
+    land = get(landscape) if isinstance(landscape, str) else landscape
+    if isinstance(optimizers, (str, OptimizerSpec)):
+        raise TypeError("optimizers must be a list of specs, got a single one; wrap it in a list")
+    specs = [as_spec(s) for s in optimizers]
+    if not specs:
+        raise ValueError("optimizers must name at least one optimizer, got none")
+    check_steps(steps)
+    check_bound(bound)
+    xy = as_starts(land.start if start is None else start, 1)[0]
+    return land, specs, (float(xy[0]), float(xy[1]))
+
+
+def compare(
+    landscape: str | Landscape,
+    optimizers: Specs,
+    *,
+    steps: int = 100,
+    start: Sequence[float] | None = None,
+    bound: float = 10.0,
+) -> Comparison:
+    """Run each optimizer once from ``start`` and keep its path.
+
+    Args:
+        landscape: A landscape or its name.
+        optimizers: Specs (``"adam:lr=0.1"``) or :class:`OptimizerSpec` objects.
+        steps: Maximum steps per run.
+        start: Start point (default: the landscape's).
+        bound: A run stops (diverged) when ``|x|`` or ``|y|`` exceeds this.
+
+    Raises:
+        ValueError: For a bad spec, landscape, step count, start or bound.
+    """
+    land, specs, xy = _setup(landscape, optimizers, start, steps, bound)
+    runs = []
+    for spec in specs:
+        res = descend(land, spec.build(), xy, steps=steps, bound=bound)
+        fx, fy = res.final_position[0]
+        runs.append(OptimizerRun(spec, res.trajectory(0), float(res.final_loss[0]), (float(fx), float(fy)),
+                                 int(res.steps[0]), bool(res.diverged[0])))
+    return Comparison(land, xy, int(steps), float(bound), tuple(runs))
+
+
+def tune(
+    landscape: str | Landscape,
+    optimizers: Specs,
+    *,
+    lrs: Sequence[float] | Array | None = None,
+    steps: int = 100,
+    start: Sequence[float] | None = None,
+    bound: float = 10.0,
+    good_tol: float = 0.01,
+    progress: Progress | None = None,
+) -> Tuning:
+    """Sweep every optimizer over one LR grid, each in a single vectorised pass.
+
+    Each spec's other hyperparameters are kept; its ``lr`` is replaced by the grid
+    (one LR per row of the batch).
+
+    Args:
+        landscape: A landscape or its name.
+        optimizers: Specs or :class:`OptimizerSpec` objects.
+        lrs: The grid (default :func:`default_lrs`: 241 LRs, 1e-5 to 10).
+        steps: Steps per run.
+        start: Start point (default: the landscape's).
+        bound: Divergence bound on ``|x|`` and ``|y|``.
+        good_tol: A run is good when it closes ``1 - good_tol`` of the gap to the minimum.
+        progress: Optional ``(done, total)`` callback over all optimizers' steps.
+
+    Raises:
+        ValueError: For a bad spec, grid, landscape, step count, start or bound.
+    """
+    land, specs, xy = _setup(landscape, optimizers, start, steps, bound)
+    grid = default_lrs() if lrs is None else lrs
+    results = []
+    for i, spec in enumerate(specs):
+        def report(done: int, total: int, i: int = i) -> None:
+            if progress is not None:
+                progress(i * total + done, len(specs) * total)
+
+        curve = sensitivity(land, grid, steps=steps, start=xy, bound=bound, optimizer=spec.build,
+                            optimizer_name=spec.name, good_tol=good_tol, progress=report)
+        results.append(TunedOptimizer(spec, curve))
+    return Tuning(land, xy, int(steps), float(bound), results[0].curve.lrs, tuple(results))
