@@ -1,0 +1,184 @@
+"""``sweep_lr``: check the input, pick the vmapped or the sequential path, build the result."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lrlab.sweep._batches import BatchStream, validation_batches
+from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, val_step_set
+from lrlab.sweep._engine import BatchingFailed, UnusedParameters, run_vmapped
+from lrlab.sweep._plan import SweepPlan, make_plan
+from lrlab.sweep._sequential import run_sequential
+from lrlab.sweep.result import SweepResult
+
+MODES = ("auto", "vmap", "sequential")
+
+
+class SweepFallbackWarning(RuntimeWarning):
+    """The sweep trains its copies one after another (same results, slower)."""
+
+
+def check_lrs(lrs: Any) -> np.ndarray:
+    """``lrs`` as a ``(K,)`` float64 array.
+
+    Raises:
+        ValueError: If it is not one-dimensional, is empty, or holds an LR that is not a
+            positive finite number.
+    """
+    arr = np.asarray(lrs.detach().cpu() if isinstance(lrs, torch.Tensor) else lrs, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"lrs must be a 1-D sequence of learning rates, got shape {arr.shape}")
+    if arr.size < 1:
+        raise ValueError("lrs must hold at least one learning rate (K >= 1), got none")
+    bad = arr[~(np.isfinite(arr) & (arr > 0))]
+    if bad.size:
+        raise ValueError(f"lrs must all be positive and finite, got {bad.tolist()}")
+    return arr
+
+
+def _check_count(value: Any, name: str, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def _fork_rng(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    if device.type == "cpu":
+        return torch.random.fork_rng(devices=[])
+    index = device.index if device.index is not None else torch.get_device_module(device.type).current_device()
+    return torch.random.fork_rng(devices=[index], device_type=device.type)
+
+
+def sweep_lr(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: Criterion,
+    train_loader: Iterable[Any],
+    *,
+    lrs: Sequence[float] | np.ndarray | torch.Tensor,
+    steps: int,
+    val_loader: Iterable[Any] | None = None,
+    val_batches: int | None = 10,
+    val_every: int | None = None,
+    mode: str = "auto",
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Train K copies of ``model`` at K learning rates for ``steps`` steps, all on the same batches.
+
+    Each copy starts from the model's current parameters and buffers and a fresh state of
+    the optimizer's class with its param groups' settings, its LR replaced by ``lrs[k]``
+    (other param groups keep their LR ratios to the first). SGD, Adam and AdamW run fused
+    over stacked copies in one ``vmap`` pass per step, exact to ``torch.optim``; any other
+    optimizer, and any model ``vmap`` cannot batch, runs the copies one after another with
+    the real optimizer (one :class:`SweepFallbackWarning` says so; results are the same).
+    The model, the optimizer and the global RNG states come back untouched. Random layers
+    draw the same numbers in every copy at a given step (seeded from ``seed``).
+
+    Args:
+        model: The model to copy; it is never modified.
+        optimizer: Optimizer over ``model``'s parameters; its class and settings are used.
+        criterion: ``criterion(model(x), y)`` must return a scalar loss.
+        train_loader: A DataLoader or any re-iterable of ``(x, y)`` batches, cycled if short.
+        lrs: K > 0 learning rates (K >= 1).
+        steps: Training steps per copy (>= 1).
+        val_loader: Optional loader of ``(x, y)`` batches for the validation loss (eval mode).
+        val_batches: How many validation batches to use (``None``: all).
+        val_every: Validate every this many steps as well as after the last (``None``: last only).
+        mode: ``"auto"``, ``"vmap"`` (raise instead of falling back) or ``"sequential"``.
+        seed: Base seed of the per-step RNG seeds (``None``: drawn from the global RNG).
+        progress: Called with ``(copy_steps_done, copy_steps_total)`` after each step.
+
+    Returns:
+        A :class:`SweepResult`.
+
+    Raises:
+        ValueError: For K < 1, an LR that is not positive, ``steps < 1``, an empty loader, an
+            optimizer that does not hold the model's parameters, or a non-scalar loss.
+        TypeError: For arguments of the wrong type or batches that are not ``(x, y)`` pairs.
+    """
+    lr_array = check_lrs(lrs)
+    _check_count(steps, "steps")
+    _check_count(val_batches, "val_batches", allow_none=True)
+    _check_count(val_every, "val_every", allow_none=True)
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not callable(criterion):
+        raise TypeError(f"criterion must be callable, got {type(criterion).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
+    plan = make_plan(model, optimizer)
+    if mode == "vmap" and plan.unsupported is not None:
+        raise ValueError(f"mode='vmap' needs a fused update, but {plan.unsupported}")
+
+    modes = TrainModes(model)
+    with _fork_rng(plan.device):
+        base_seed = int(torch.randint(0, 2**62, ()).item()) if seed is None else int(seed)
+        stream = BatchStream(train_loader, plan.device, keep_all=mode == "sequential" or plan.unsupported is not None)
+        val = None if val_loader is None else validation_batches(val_loader, val_batches, plan.device)
+        val_at = set(val_step_set(steps, val_every))
+        try:
+            modes.train()
+            plan, outcome, used, reason = _run(plan, criterion, lr_array, stream, steps, val, val_at, modes,
+                                               base_seed, progress, mode)
+        finally:
+            modes.restore()
+    return SweepResult(
+        lrs=lr_array,
+        steps=steps,
+        train_losses=outcome.train_losses.detach().double().cpu().numpy(),
+        val_losses=None if outcome.val_losses is None else outcome.val_losses.detach().double().cpu().numpy(),
+        val_steps=np.asarray(sorted(val_at) if val is not None else [], dtype=np.int64),
+        optimizer=plan.optimizer_class.__name__,
+        mode=used,
+        fallback_reason=reason,
+        stacked={**outcome.params, **outcome.buffers},
+        shared={**plan.frozen, **plan.extra_state},
+        state_keys=plan.state_keys,
+    )
+
+
+def _run(plan: SweepPlan, criterion: Criterion, lrs: np.ndarray, stream: BatchStream, steps: int,
+         val: Any, val_at: set[int], modes: TrainModes, base_seed: int, progress: Progress | None,
+         mode: str) -> tuple[SweepPlan, Outcome, str, str | None]:
+    lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
+    args = (stream, steps, val, val_at, modes, base_seed, progress)
+    reason = plan.unsupported if mode == "auto" else None
+    if mode != "sequential" and plan.unsupported is None:
+        for _attempt in range(2):
+            try:
+                return plan, run_vmapped(plan, criterion, lr_tensor.to(plan.device), *args), "vmap", None
+            except UnusedParameters as exc:
+                # torch.optim never touches a parameter without a gradient: freeze those.
+                if len(exc.names) == len(plan.trainable):
+                    raise ValueError("no trainable parameter of model gets a gradient from the loss") from None
+                plan = plan.freeze(exc.names)
+            except BatchingFailed as exc:
+                if mode == "vmap":
+                    raise exc.__cause__ from None  # type: ignore[misc]
+                reason = f"vmap cannot batch this model ({str(exc).splitlines()[0] if str(exc) else 'error'})"
+                break
+    stream.keep_all = True
+    k = lrs.size
+
+    def warn() -> None:
+        if reason is not None:
+            warnings.warn(
+                f"lrlab.sweep_lr: {reason}; training the {k} copies one after another instead "
+                f"(same results, about {k}x slower). Pass mode='sequential' to silence this.",
+                SweepFallbackWarning,
+                stacklevel=5,
+            )
+
+    outcome = run_sequential(plan, criterion, lr_tensor, *args, on_first_step=warn)
+    return plan, outcome, "sequential", reason

@@ -1,0 +1,105 @@
+"""The sequential sweep: the K copies trained one after another with the real torch optimizer.
+
+Used when the vmapped path cannot run: a model ``vmap`` cannot batch (data-dependent
+control flow, ``.item()`` in ``forward``, BatchNorm with ``momentum=None``), or an
+optimizer without a fused rule. Each copy is a fresh set of leaf tensors run through
+``functional_call`` on the user's model and stepped by a new instance of the user's
+optimizer class with the same param-group settings and its own LR, so any optimizer
+works and the results are those of K ordinary training runs on the same batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from lrlab.sweep._batches import Batch, BatchStream
+from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, model_loss, step_seed
+from lrlab.sweep._plan import SweepPlan
+
+
+def make_optimizer(plan: SweepPlan, params: dict[str, Tensor], lr: float) -> torch.optim.Optimizer:
+    """A new optimizer of the user's class over ``params``: same groups and settings, LR ``lr``."""
+    groups = []
+    for g, settings in enumerate(plan.groups):
+        buckets = [b for b in plan.buckets if b.group == g]
+        if buckets:
+            names = [n for b in buckets for n in b.names]
+            groups.append({**settings, "lr": lr * buckets[0].lr_scale, "params": [params[n] for n in names]})
+    try:
+        return plan.optimizer_class(groups, **plan.defaults)
+    except TypeError:
+        # A custom optimizer whose defaults are not all constructor arguments.
+        return plan.optimizer_class(groups)
+
+
+def run_sequential(
+    plan: SweepPlan,
+    criterion: Criterion,
+    lrs: Tensor,
+    stream: BatchStream,
+    steps: int,
+    val: list[tuple[Batch, int]] | None,
+    val_at: set[int],
+    modes: TrainModes,
+    base_seed: int,
+    progress: Progress | None,
+    on_first_step: Callable[[], None] | None = None,
+) -> Outcome:
+    """Train one copy per LR in ``lrs``, one after another, on the same batches."""
+    k = int(lrs.numel())
+    model = plan.model
+    frozen = plan.frozen
+    record: Tensor | None = None
+    val_rows: list[list[Tensor]] = []
+    finals: list[dict[str, Tensor]] = []
+    final_buffers: list[dict[str, Tensor]] = []
+
+    def evaluate(tensors: dict[str, Tensor]) -> Tensor:
+        modes.eval()
+        try:
+            with torch.no_grad():
+                total = sum(model_loss(model, criterion, tensors, x, y).double() * n for (x, y), n in val)  # type: ignore[union-attr]
+                return total / sum(n for _, n in val)  # type: ignore[union-attr]
+        finally:
+            modes.train()
+
+    for c in range(k):
+        params = {n: p.detach().clone().requires_grad_(True) for n, p in plan.trainable.items()}
+        buffers = {n: b.clone() for n, b in plan.buffers.items()}
+        tensors: dict[str, Any] = {**params, **buffers, **frozen}
+        optimizer = make_optimizer(plan, params, float(lrs[c]))
+        rows: list[Tensor] = []
+        for t in range(steps):
+            x, y = stream.get(t)
+
+            def closure(t: int = t, x: Any = x, y: Any = y) -> Tensor:
+                optimizer.zero_grad()
+                step_seed(base_seed, t, plan.device)
+                loss = model_loss(model, criterion, tensors, x, y)
+                loss.backward()
+                return loss
+
+            loss = optimizer.step(closure)
+            if record is None:
+                record = torch.empty(k, steps, dtype=loss.dtype, device=loss.device)
+            record[c, t] = loss.detach()
+            if c == 0 and t == 0 and on_first_step is not None:
+                on_first_step()
+            if val is not None and t + 1 in val_at:
+                rows.append(evaluate(tensors))
+            if progress is not None:
+                progress(c * steps + t + 1, k * steps)
+        val_rows.append(rows)
+        finals.append({n: p.detach() for n, p in params.items()})
+        final_buffers.append(buffers)
+    assert record is not None  # steps >= 1 and K >= 1 are checked by the caller
+    return Outcome(
+        train_losses=record,
+        val_losses=torch.stack([torch.stack(r) for r in val_rows]) if val is not None else None,
+        params={n: torch.stack([f[n] for f in finals]) for n in plan.trainable},
+        buffers={n: torch.stack([f[n] for f in final_buffers]) for n in plan.buffers},
+    )

@@ -1,0 +1,175 @@
+"""The result of a parallel LR sweep: curves, the best LR, and each copy's final state.
+
+Best-LR rule (:attr:`SweepResult.best_index`): every copy gets a *score*, its validation
+loss at the last evaluation when a validation loader was given, otherwise its mean train
+loss over the last ``max(1, steps // 10)`` steps (the mean damps one lucky batch). A copy
+whose train or validation loss was ever NaN or Inf has *diverged* and scores ``+inf``, so
+it is never picked. The best copy has the lowest score; ties go to the smaller LR. When
+every copy diverged there is no best (``best_index`` and ``best_lr`` are ``None``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def tail_steps(steps: int) -> int:
+    """How many final steps the train-loss score averages: ``max(1, steps // 10)``."""
+    return max(1, steps // 10)
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """K short training runs at K learning rates, on the same batches.
+
+    Attributes:
+        lrs: ``(K,)`` learning rates (of the first param group; others keep their ratios).
+        steps: Training steps each copy ran.
+        train_losses: ``(K, steps)`` train loss of each copy at each step (NaN/Inf kept).
+        val_losses: ``(K, V)`` validation loss at ``val_steps``, or ``None`` without a loader.
+        val_steps: ``(V,)`` steps (1-based, after the update) at which validation ran.
+        optimizer: Name of the optimizer class the copies used.
+        mode: ``"vmap"`` (one vectorised pass) or ``"sequential"`` (copies one by one).
+        fallback_reason: Why the sweep ran sequentially, or ``None``.
+    """
+
+    lrs: np.ndarray
+    steps: int
+    train_losses: np.ndarray
+    val_losses: np.ndarray | None
+    val_steps: np.ndarray
+    optimizer: str
+    mode: str
+    fallback_reason: str | None = None
+    stacked: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    state_keys: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def num_lrs(self) -> int:
+        """K, the number of copies."""
+        return int(self.lrs.size)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """``(K,)`` True where a train or validation loss was ever NaN or Inf."""
+        bad = ~np.isfinite(self.train_losses).all(axis=1)
+        if self.val_losses is not None:
+            bad |= ~np.isfinite(self.val_losses).all(axis=1)
+        return bad
+
+    @property
+    def diverged_at(self) -> np.ndarray:
+        """``(K,)`` first step (0-based) with a non-finite train loss, ``-1`` where none."""
+        bad = ~np.isfinite(self.train_losses)
+        return np.where(bad.any(axis=1), bad.argmax(axis=1), -1)
+
+    @property
+    def score_name(self) -> str:
+        """What :attr:`scores` measures."""
+        if self.val_losses is not None:
+            return "final validation loss"
+        return f"mean train loss of the last {tail_steps(self.steps)} steps"
+
+    @property
+    def scores(self) -> np.ndarray:
+        """``(K,)`` the numbers the best LR minimises (``+inf`` for diverged copies)."""
+        if self.val_losses is not None:
+            raw = self.val_losses[:, -1].astype(np.float64)
+        else:
+            raw = self.train_losses[:, -tail_steps(self.steps):].mean(axis=1)
+        return np.where(self.diverged | ~np.isfinite(raw), np.inf, raw)
+
+    @property
+    def best_index(self) -> int | None:
+        """Index of the best copy (lowest score, smaller LR on ties), ``None`` if all diverged."""
+        scores = self.scores
+        if not np.isfinite(scores).any():
+            return None
+        order = np.lexsort((self.lrs, scores))
+        return int(order[0])
+
+    @property
+    def best_lr(self) -> float | None:
+        """The LR of the best copy, ``None`` if every copy diverged."""
+        i = self.best_index
+        return None if i is None else float(self.lrs[i])
+
+    def params_of(self, k: int) -> OrderedDict[str, Any]:
+        """Copy ``k``'s final state dict, with the model's ``state_dict()`` keys.
+
+        ``model.load_state_dict(result.params_of(k))`` turns a model of the same
+        architecture into copy ``k`` after the sweep (tensors are fresh clones).
+
+        Raises:
+            IndexError: If ``k`` is not in ``[-K, K)``.
+        """
+        if not -self.num_lrs <= k < self.num_lrs:
+            raise IndexError(f"k must be in [-{self.num_lrs}, {self.num_lrs}), got {k}")
+        out: OrderedDict[str, Any] = OrderedDict()
+        for key, name in self.state_keys.items():
+            if name is not None and name in self.stacked:
+                out[key] = self.stacked[name][k].clone()
+            else:
+                value = self.shared[name if name is not None else key]
+                out[key] = value.clone() if isinstance(value, Tensor) else value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The numbers as plain Python values (non-finite floats kept as float NaN/Inf)."""
+        return {
+            "optimizer": self.optimizer,
+            "mode": self.mode,
+            "fallback_reason": self.fallback_reason,
+            "steps": self.steps,
+            "lrs": self.lrs.tolist(),
+            "train_losses": self.train_losses.tolist(),
+            "val_losses": None if self.val_losses is None else self.val_losses.tolist(),
+            "val_steps": self.val_steps.tolist(),
+            "diverged": self.diverged.tolist(),
+            "diverged_at": self.diverged_at.tolist(),
+            "score": self.score_name,
+            "scores": self.scores.tolist(),
+            "best_index": self.best_index,
+            "best_lr": self.best_lr,
+        }
+
+    @classmethod
+    def concat(cls, parts: Sequence[SweepResult]) -> SweepResult:
+        """Join sweeps of disjoint LR slices (same model, batches and steps) into one.
+
+        Copies are independent, so the sweep of a slice of LRs gives exactly those rows of
+        the full sweep; a distributed layer runs one slice per rank and joins them here.
+
+        Raises:
+            ValueError: If ``parts`` is empty or the parts disagree on steps or validation.
+        """
+        if not parts:
+            raise ValueError("parts must hold at least one SweepResult, got none")
+        first = parts[0]
+        for p in parts[1:]:
+            if p.steps != first.steps or not np.array_equal(p.val_steps, first.val_steps) or (
+                (p.val_losses is None) != (first.val_losses is None)
+            ):
+                raise ValueError("parts must share steps and validation steps to be joined")
+        cat = np.concatenate
+        return cls(
+            lrs=cat([p.lrs for p in parts]),
+            steps=first.steps,
+            train_losses=cat([p.train_losses for p in parts]),
+            val_losses=None if first.val_losses is None else cat([p.val_losses for p in parts]),  # type: ignore[misc]
+            val_steps=first.val_steps,
+            optimizer=first.optimizer,
+            mode="vmap" if all(p.mode == "vmap" for p in parts) else "sequential",
+            fallback_reason=next((p.fallback_reason for p in parts if p.fallback_reason), None),
+            stacked={n: torch.cat([p.stacked[n] for p in parts]) for n in first.stacked},
+            shared=first.shared,
+            state_keys=first.state_keys,
+        )
