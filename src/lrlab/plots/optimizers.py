@@ -30,13 +30,15 @@ def _run_label(run: OptimizerRun) -> str:
     return f"{run.spec.label}: {tail}"
 
 
-def plot_paths(comparison: Comparison, ax: Axes | None = None) -> Axes:
+def plot_paths(comparison: Comparison, ax: Axes | None = None, title: str | None = None) -> Axes:
     """The tutorial's figure: every optimizer's path on the landscape's contour plot.
 
     A diverged path runs off the frame; the legend says so.
     """
     ax = new_axes(ax, figsize=(10, 8))
     _draw_paths(comparison, ax)
+    if title is not None:
+        ax.set_title(title)
     return ax
 
 
