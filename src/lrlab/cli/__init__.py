@@ -21,6 +21,7 @@ from lrlab.cli._common import LineErrorParser, fail
 # Subcommand modules, in the order `lrlab --help` lists them.
 _COMMANDS: tuple[str, ...] = (
     "landscape",
+    "compare",
     "schedule",
     "find",
     "demo",
