@@ -126,3 +126,21 @@ def test_figures_and_gif(tmp_path) -> None:
     with pytest.raises(ValueError, match="fps must be >= 1 and max_frames >= 2, got fps=0"):
         plots.animate_paths(c, tmp_path / "x.gif", fps=0)
     assert (tmp_path / "paths.png").stat().st_size > 10_000 and (tmp_path / "tune.png").stat().st_size > 10_000
+
+
+def test_demo_part2(tmp_path) -> None:
+    from lrlab import demo
+
+    res = demo.run_part("optimizers", tmp_path)
+    assert res.key == "optimizers" and res.title == "Part 2: optimizers from scratch"
+    assert [p.name for p in res.figures] == ["part2_optimizers.png", "part2_optimizers.gif", "part2_tuning.png",
+                                             "part2_tuned_paths.png"]
+    assert all(p.exists() for p in res.figures)
+    losses = {r["optimizer"]: r["final_loss"] for r in res.summary["runs"]}
+    assert losses == pytest.approx(TUTORIAL, rel=1e-5, abs=0)
+    tuned = res.summary["tuning"]["optimizers"]
+    assert [t["optimizer"] for t in tuned] == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad",
+                                               "nadam", "radam"]
+    assert res.summary["tuning"]["num_lrs"] >= 200
+    assert dict(res.rows)["adam(lr=0.1)"] == "final loss 0.000234841"
+    demo.write_summary([res], tmp_path)  # strict JSON: no NaN sneaks in
