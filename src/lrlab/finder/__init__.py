@@ -28,6 +28,7 @@ from lrlab.finder.suggest import DEFAULT_METHOD, METHODS, Suggestion, suggest
 # Torch-backed name -> defining module, resolved on first access.
 _LAZY = {
     "find_lr": "lrlab.finder.loop",
+    "GPU_CHECK_EVERY": "lrlab.finder.loop",
     "StateGuard": "lrlab.finder._guard",
     "StepFn": "lrlab.finder._step",
     "criterion_step": "lrlab.finder._step",
@@ -36,6 +37,7 @@ _LAZY = {
 
 __all__ = [
     "find_lr",
+    "GPU_CHECK_EVERY",
     "LRFinderResult",
     "suggest",
     "Suggestion",

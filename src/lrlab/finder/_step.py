@@ -39,7 +39,7 @@ def criterion_step(criterion: Callable[[Any, Any], torch.Tensor]) -> StepFn:
 def to_device(batch: Any, device: torch.device, non_blocking: bool = False) -> Any:
     """Move every tensor in a (nested) tuple, list, dict or namedtuple to ``device``."""
     if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=non_blocking)
+        return batch if batch.device == device else batch.to(device, non_blocking=non_blocking)
     if isinstance(batch, dict):
         return type(batch)((k, to_device(v, device, non_blocking)) for k, v in batch.items())
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
@@ -112,13 +112,20 @@ def train_step(
     Returns:
         The step's detached loss, left on the device (no host sync).
     """
+    # CPU batches need no move (a tensor on another device fails loudly in the forward).
+    move = device.type != "cpu"
     non_blocking = device.type == "cuda"
     optimizer.zero_grad(set_to_none=True)
     total: torch.Tensor | None = None
     for _ in range(accumulation_steps):
-        batch = to_device(batches.next(), device, non_blocking)
-        with autocast if autocast is not None else contextlib.nullcontext():
+        batch = batches.next()
+        if move:
+            batch = to_device(batch, device, non_blocking)
+        if autocast is None:
             loss = step_fn(model, batch)
+        else:
+            with autocast:
+                loss = step_fn(model, batch)
         _check_loss(loss)
         if accumulation_steps > 1:
             loss = loss / accumulation_steps

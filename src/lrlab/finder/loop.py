@@ -211,11 +211,16 @@ def _flush(
     val_losses: list[float] | None,
 ) -> bool:
     """Fetch the pending losses (one host sync), record them and apply the stop rule."""
-    chunk = torch.stack(pending) if not pending_val else torch.stack([torch.stack(pending), torch.stack(pending_val)])
-    if reduce_loss is not None:
-        chunk = reduce_loss(chunk)
-    values = chunk.tolist()
-    train, val = (values, None) if not pending_val else (values[0], values[1])
+    train: list[float]
+    val: list[float] | None = None
+    if len(pending) == 1 and not pending_val and reduce_loss is None:
+        train = [pending[0].item()]  # the CPU's every-step path: skip the stack
+    else:
+        chunk = torch.stack(pending) if not pending_val else torch.stack([torch.stack(pending), torch.stack(pending_val)])
+        if reduce_loss is not None:
+            chunk = reduce_loss(chunk)
+        values = chunk.tolist()
+        train, val = (values, None) if not pending_val else (values[0], values[1])
     for k, loss in enumerate(train):
         losses.append(loss)
         watched = loss
