@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
@@ -164,16 +165,23 @@ def animate_paths(comparison: Comparison, path: Path, fps: int = 15, max_frames:
     fig.set_dpi(80)
     # The legend is built from the full paths; then the paths are emptied and regrown.
     lines = _draw_paths(comparison, ax)
+    canvas = fig.canvas
+    canvas.draw()
+    # One palette for every frame, taken from the finished picture so that it holds
+    # every path's colour: faster than a palette per frame, and no flicker.
+    # Thin lines cover few pixels, so each path's colour also gets a solid swatch.
+    finished = np.asarray(canvas.buffer_rgba())[..., :3]
+    swatches = np.concatenate([np.full((40, finished.shape[1], 3), np.round(np.array(to_rgb(line.get_color())) * 255),
+                                       dtype=np.uint8) for line in lines])
+    palette = Image.fromarray(np.concatenate([finished, swatches])).quantize(colors=255)
     for line in lines:
         line.set_data([], [])
         line.set_animated(True)
     counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=11, animated=True)
-    canvas = fig.canvas
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
     frames = np.unique(np.linspace(0, comparison.max_steps, min(max_frames, comparison.max_steps + 1)).astype(int))
     images = []
-    palette = None
     for t in frames:
         canvas.restore_region(background)
         for line, run in zip(lines, comparison.runs):
@@ -183,9 +191,6 @@ def animate_paths(comparison: Comparison, path: Path, fps: int = 15, max_frames:
         counter.set_text(f"step {t}")
         ax.draw_artist(counter)
         rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
-        # One palette for all frames: faster, and no colour flicker between frames.
-        if palette is None:
-            palette = rgb.quantize(colors=128)
         images.append(rgb.quantize(palette=palette))
     plt.close(fig)
     path = Path(path)
