@@ -240,3 +240,17 @@ def test_bad_model_or_optimizer() -> None:
     groups = [{"params": model[0].parameters(), "lr": 0.0}, {"params": model[2].parameters(), "lr": 0.1}]
     with pytest.raises(ValueError, match="first group's lr must be > 0"):
         run(model, optimizer=torch.optim.SGD(groups))
+
+
+def test_a_slice_of_lrs_gives_the_same_rows_so_parts_can_be_joined() -> None:
+    from lrlab.sweep import SweepResult
+
+    model, loader = mlp(nn.Dropout(0.3)), data()
+    lrs = [0.01, 0.05, 0.2, 1.0]
+    full = run(model, lrs=lrs, loader=loader, seed=4, val_loader=data(1, seed=3))
+    parts = [run(model, lrs=lrs[:1], loader=loader, seed=4, val_loader=data(1, seed=3)),
+             run(model, lrs=lrs[1:], loader=loader, seed=4, val_loader=data(1, seed=3))]
+    joined = SweepResult.concat(parts)
+    assert_same_result(joined, full)
+    np.testing.assert_allclose(joined.val_losses, full.val_losses, rtol=1e-12)
+    assert joined.best_index == full.best_index

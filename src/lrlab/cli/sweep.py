@@ -1,0 +1,129 @@
+"""``lrlab sweep``: K short training runs at K learning rates in one vectorised pass.
+
+Writes ``sweep.png`` (loss curves coloured by LR, and the final loss against LR) and
+``sweep.csv`` (one row per LR) to ``--out``; prints a table, or with ``--json`` the
+result's numbers (``SweepResult.to_dict()`` plus ``"task"`` and ``"files"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab.cli._common import progress_bar
+from lrlab.cli._task import add_task_arguments, build_task
+
+FIGURE, TABLE = "sweep.png", "sweep.csv"
+DEFAULT_LRS = "1e-3:10:16"
+
+
+def parse_lrs(spec: str) -> np.ndarray:
+    """``"A:B:K"`` (K log-spaced LRs from A to B) or a comma list ``"0.01,0.1,1"``.
+
+    Raises:
+        ValueError: If the text is neither form, K < 1 or an LR is not positive.
+    """
+    bad_form = f"--lrs must be A:B:K (K log-spaced LRs) or a comma list, got {spec!r}"
+    parts = spec.split(":")
+    try:
+        if len(parts) == 3:
+            start, end, count = float(parts[0]), float(parts[1]), int(parts[2])
+        elif len(parts) == 1:
+            values = np.asarray([float(v) for v in spec.split(",")], dtype=np.float64)
+        else:
+            raise ValueError(bad_form)
+    except ValueError:
+        raise ValueError(bad_form) from None
+    if len(parts) == 3:
+        if count < 1:
+            raise ValueError(f"--lrs needs K >= 1 learning rates, got {count}")
+        if not (start > 0 and end > 0 and np.isfinite(start) and np.isfinite(end)):
+            raise ValueError(f"--lrs needs positive finite A and B, got {start:g} and {end:g}")
+        return np.geomspace(start, end, count)
+    if not (np.isfinite(values) & (values > 0)).all():
+        raise ValueError(f"--lrs must all be positive, got {spec!r}")
+    return values
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="train K copies at K learning rates at once (torch.func vmap); pick by what happened",
+        description="Train K copies of the model at K learning rates for a few steps, all on the same "
+        "batches, in one vectorised pass; show each copy's loss and the best LR.",
+    )
+    add_task_arguments(p)
+    p.add_argument("--lrs", default=DEFAULT_LRS, metavar="A:B:K",
+                   help=f"K log-spaced LRs from A to B, or a comma list (default: {DEFAULT_LRS})")
+    p.add_argument("--steps", type=int, default=100, metavar="N", help="training steps per copy (default: 100)")
+    p.add_argument("--val-batches", type=int, default=8, metavar="N",
+                   help="validation batches of the test split scored at the end; 0: none, score the "
+                   "train loss (default: 8)")
+    p.add_argument("--mode", default="auto", choices=("auto", "vmap", "sequential"),
+                   help="vmap all copies at once, or run them one by one (default: auto)")
+    add_out_argument(p)
+    add_json_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lrlab.sweep import sweep_lr
+
+    lrs = parse_lrs(args.lrs)
+    if args.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    if args.val_batches < 0:
+        raise ValueError(f"--val-batches must be >= 0, got {args.val_batches}")
+    task = build_task(args, lr=float(lrs[0]), with_val=args.val_batches > 0)
+    with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=not args.json) as cb:
+        result = sweep_lr(task.model, task.optimizer, task.criterion, task.train_loader, lrs=lrs,
+                          steps=args.steps, val_loader=task.val_loader, val_batches=args.val_batches or None,
+                          mode=args.mode, seed=args.seed, progress=cb)
+    out = out_dir(args.out)
+    files = write_outputs(result, out)
+    if args.json:
+        print_json({**result.to_dict(), "task": task.description, "files": [str(f) for f in files]})
+    else:
+        print_report(result, task.description, files)
+    return 0
+
+
+def write_outputs(result: Any, out: Path) -> list[Path]:
+    """The figure, and one CSV row per LR (lr, score, last train loss, val loss, diverged)."""
+    from lrlab.plots._figure import save
+    from lrlab.plots.sweep import plot_sweep
+
+    figure = save(plot_sweep(result), out / FIGURE)
+    table = out / TABLE
+    with open(table, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["lr", "score", "last_train_loss", "val_loss", "diverged", "best"])
+        for k in np.argsort(result.lrs):
+            val = "" if result.val_losses is None else repr(float(result.val_losses[k, -1]))
+            writer.writerow([repr(float(result.lrs[k])), repr(float(result.scores[k])),
+                             repr(float(result.train_losses[k, -1])), val, int(result.diverged[k]),
+                             int(k == result.best_index)])
+    return [figure, table]
+
+
+def print_report(result: Any, description: str, files: list[Path]) -> None:
+    columns = ["LR", result.score_name, "last train loss"]
+    if result.val_losses is not None:
+        columns = ["LR", "val loss", "last train loss"]
+    rows = []
+    for k in np.argsort(result.lrs):
+        mark = " *" if k == result.best_index else ""
+        status = f"diverged at step {result.diverged_at[k] + 1}" if result.diverged[k] else ""
+        rows.append((f"{result.lrs[k]:.4g}{mark}", float(result.scores[k]), float(result.train_losses[k, -1]), status))
+    title = f"LR sweep: {description}; {result.num_lrs} copies x {result.steps} steps ({result.mode})"
+    print_table(title, [*columns, "note"], rows)
+    if result.best_lr is None:
+        print("Every copy diverged: try smaller learning rates.")
+    else:
+        print(f"Best learning rate: {result.best_lr:.4g} (lowest {result.score_name})")
+    print("Files: " + ", ".join(str(f) for f in files))
