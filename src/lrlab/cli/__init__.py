@@ -24,6 +24,7 @@ _COMMANDS: tuple[str, ...] = (
     "compare",
     "schedule",
     "find",
+    "sweep",
     "demo",
 )
 
