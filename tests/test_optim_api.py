@@ -234,3 +234,15 @@ def test_schedule_returning_bad_value_raises() -> None:
     p, state = opt.update(np.ones(2), state, p)  # lr(1) = 0.0 is allowed
     with pytest.raises(ValueError, match=r"lr must be finite and >= 0, got -0.1"):
         opt.update(np.ones(2), state, p)
+
+
+def test_schedule_may_return_one_lr_per_row() -> None:
+    rows = np.array([0.01, 0.1])
+    opt = optim.adam(lambda step: rows * 0.5**step)
+    p = np.ones((2, 3))
+    state = opt.init(p)
+    q, qstate = p, state
+    for t in range(4):
+        p, state = opt.update(np.full((2, 3), 0.7), state, p)
+        q, qstate = optim.adam(rows * 0.5**t).update(np.full((2, 3), 0.7), qstate, q)
+    np.testing.assert_array_equal(p, q)

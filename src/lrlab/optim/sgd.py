@@ -26,9 +26,9 @@ from lrlab.optim._base import (
     check_flag,
     check_lr,
     check_nonneg,
+    check_real,
     lr_at,
     prepare,
-    check_real,
 )
 
 __all__ = ["SGDState", "sgd", "momentum", "nesterov"]
