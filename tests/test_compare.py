@@ -144,3 +144,14 @@ def test_demo_part2(tmp_path) -> None:
     assert res.summary["tuning"]["num_lrs"] >= 200
     assert dict(res.rows)["adam(lr=0.1)"] == "final loss 0.000234841"
     demo.write_summary([res], tmp_path)  # strict JSON: no NaN sneaks in
+
+
+def test_unbounded_landscape_has_no_good_band_and_plots_negative_losses() -> None:
+    from lrlab.plots import optimizers as plots
+
+    t = tune("saddle", ["sgd", "adam"], lrs=np.geomspace(1e-3, 1, 20), steps=50)
+    assert all(r.good_band is None for r in t.results)
+    assert any(r.best_loss < 0 for r in t.results)
+    fig = plots.tuning_figure(t)
+    assert fig.axes[0].get_yscale() == "symlog"
+    assert fig.axes[1].get_title().startswith("No minimum")

@@ -32,6 +32,7 @@ from lrlab.optim.objects import SGD, Adagrad, Adam, AdamW, Momentum, NAdam, Nest
 from lrlab.optim.radam import RAdamState, radam
 from lrlab.optim.rmsprop import RMSpropState, rmsprop
 from lrlab.optim.sgd import SGDState, momentum, nesterov, sgd
+from lrlab.optim.spec import OptimizerSpec, parse_spec
 
 __all__ = [
     "Optimizer",
@@ -64,4 +65,6 @@ __all__ = [
     "Adagrad",
     "NAdam",
     "RAdam",
+    "OptimizerSpec",
+    "parse_spec",
 ]

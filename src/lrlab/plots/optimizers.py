@@ -83,7 +83,8 @@ def plot_tuning(tuning: Tuning, ax: Axes | None = None) -> Axes:
     ax.axhline(float(_gap(tuning, np.array([start_loss]))[0][0]), color="gray", linestyle=":",
                label="starting loss")
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    # Unbounded below (a saddle): losses go negative, so a log axis would hide them.
+    ax.set_yscale("log" if np.isfinite(tuning.landscape.min_value) else "symlog")
     ax.set_xlim(tuning.lrs[0], tuning.lrs[-1])
     ax.set_xlabel("learning rate")
     ax.set_ylabel(ylabel)
@@ -120,7 +121,9 @@ def plot_bands(tuning: Tuning, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     ax.set_xlim(lrs[0], lrs[-1])
     ax.set_xlabel("learning rate")
-    ax.set_title("Good LRs (99% of the way to the minimum); dark: the widest band", fontsize=10)
+    title = ("Good LRs (99% of the way to the minimum); dark: the widest band"
+             if np.isfinite(tuning.landscape.min_value) else "No minimum (unbounded below): no LR counts as good")
+    ax.set_title(title, fontsize=10)
     ax.grid(True, axis="x", which="major", alpha=0.3)
     return ax
 
