@@ -77,3 +77,13 @@ def test_bad_grid() -> None:
     res = sensitivity.sensitivity(TUTORIAL, [0.01, 0.02], steps=5)
     with pytest.raises(ValueError, match="zone must be one of"):
         res.band("fast")
+
+
+def test_every_run_diverging_has_no_best() -> None:
+    res = sensitivity.sensitivity(TUTORIAL, [1.0, 2.0, 5.0], steps=50)
+    assert res.diverged.all() and res.best_index is None
+    assert np.isnan(res.best_lr) and np.isnan(res.best_loss)
+    assert res.band("diverging") == (1.0, 5.0)
+    from lrlab.plots.landscapes import plot_sensitivity
+
+    plot_sensitivity(res)  # draws without a best line

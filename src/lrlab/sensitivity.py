@@ -68,20 +68,22 @@ class SensitivityResult:
     steps: int
 
     @property
-    def best_index(self) -> int:
-        """Index of the lowest final loss among the runs that did not diverge."""
+    def best_index(self) -> int | None:
+        """Index of the lowest final loss among the runs that did not diverge (None if all did)."""
         loss = np.where(self.diverged | ~np.isfinite(self.final_loss), np.inf, self.final_loss)
-        return int(np.argmin(loss))
+        return None if np.isinf(loss).all() else int(np.argmin(loss))
 
     @property
     def best_lr(self) -> float:
-        """The learning rate with the lowest final loss (not diverged)."""
-        return float(self.lrs[self.best_index])
+        """The learning rate with the lowest final loss (not diverged); NaN if every run diverged."""
+        k = self.best_index
+        return float("nan") if k is None else float(self.lrs[k])
 
     @property
     def best_loss(self) -> float:
-        """The lowest final loss among the runs that did not diverge."""
-        return float(self.final_loss[self.best_index])
+        """The lowest final loss among the runs that did not diverge; NaN if every run diverged."""
+        k = self.best_index
+        return float("nan") if k is None else float(self.final_loss[k])
 
     def band(self, zone: str = "good") -> tuple[float, float] | None:
         """The smallest and largest LR in ``zone``, or ``None`` if no LR is in it."""

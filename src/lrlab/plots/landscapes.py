@@ -104,7 +104,8 @@ def plot_sensitivity(result: SensitivityResult, ax: Axes | None = None) -> Axes:
     offset = 0.0 if np.nanmin(np.append(shown, np.inf)) > 0 else 1e-12 - min(np.nanmin(shown), 0.0)
     ax.plot(lrs, shown + offset, color="black", linewidth=1.5, label="final loss")
     ax.axhline(result.start_loss + offset, color="gray", linestyle=":", label="starting loss")
-    ax.axvline(result.best_lr, color="darkgreen", linestyle="--", label=f"best LR {result.best_lr:.3g}")
+    if result.best_index is not None:
+        ax.axvline(result.best_lr, color="darkgreen", linestyle="--", label=f"best LR {result.best_lr:.3g}")
     first_div = result.first_diverging_lr
     if first_div is not None:
         ax.axvline(first_div, color="firebrick", linestyle="--", label=f"diverges from {first_div:.3g}")
