@@ -1,0 +1,186 @@
+"""``suggest_lr``: a range test finds the plausible band, a short parallel sweep inside it picks the LR.
+
+A range test reads an LR off one curve in which every LR got a single step; the reading
+is noisy and often off by a decade. ``suggest_lr`` uses the curve only for what it
+shows reliably, the band where training is plausible, and picks inside it by what
+actually happened when copies of the model trained there for a few dozen steps.
+
+The rule, step by step (nothing here was fitted to a benchmark task):
+
+1. **Range test** (:func:`lrlab.find_lr`, by default 1e-7 to 10 in 100 steps).
+2. **Band.** ``high`` is the LR at the smoothed loss's minimum (the upper end of the
+   ``minimum`` rule's range): past it a rising LR made things worse. ``low`` is a tenth
+   of the steepest-descent LR (or of ``high`` if that is lower): the steepest point and
+   one decade below it, on the safe side. A curve too short for ``steepest`` gives
+   ``low = high / 100``.
+3. **Sweep.** ``num_lrs`` LRs log-spaced over ``[low, high]`` train ``sweep_steps``
+   steps each from the model's current state, all on the same batches, in one vmapped
+   pass (:func:`lrlab.sweep_lr`).
+4. **Pick.** Each copy's score is its mean train loss over the last quarter of the sweep,
+   with the standard error of that mean. Copies whose loss went non-finite or ended above
+   where it started are out. The pick is the *smallest* LR whose score is within one
+   standard error of the best score: the one-standard-error rule (Breiman et al., 1984),
+   with a smaller LR as the simpler, safer choice, since among LRs a short run cannot
+   tell apart the smaller one holds up better over a longer run. If every copy is out,
+   the pick is ``low``.
+
+Cost: ``cost_steps`` = the range test's steps + ``num_lrs * sweep_steps`` (sweep copies
+counted one by one, although they run in one vectorised pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lrlab.finder import LRFinderResult, find_lr, suggest
+from lrlab.sweep import SweepResult, sweep_lr
+
+Progress = Callable[[int, int], None]
+
+__all__ = ["suggest_lr", "Confirmation", "band_of", "pick"]
+
+
+@dataclass(frozen=True, eq=False)
+class Confirmation:
+    """A learning rate confirmed by short training runs, with the evidence.
+
+    Attributes:
+        lr: The suggested learning rate.
+        band: ``(low, high)``, the range the sweep covered (read off the range test).
+        scores: ``(K,)`` each sweep copy's score (mean train loss over the last quarter).
+        stderr: ``(K,)`` the standard error of each score.
+        best_index: The copy with the lowest score (``None`` if every copy is out).
+        chosen_index: The copy picked (``None`` when the pick fell back to ``low``).
+        range_test: The range test's result.
+        sweep: The sweep's result (``sweep.lrs[k]`` is copy ``k``'s LR).
+        cost_steps: Training steps spent: range-test steps + ``num_lrs * sweep_steps``.
+    """
+
+    lr: float
+    band: tuple[float, float]
+    scores: np.ndarray
+    stderr: np.ndarray
+    best_index: int | None
+    chosen_index: int | None
+    range_test: LRFinderResult
+    sweep: SweepResult
+    cost_steps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The numbers as plain Python values (non-finite floats kept as float NaN/Inf)."""
+        return {
+            "lr": self.lr,
+            "band": list(self.band),
+            "lrs": self.sweep.lrs.tolist(),
+            "scores": self.scores.tolist(),
+            "stderr": self.stderr.tolist(),
+            "best_index": self.best_index,
+            "chosen_index": self.chosen_index,
+            "range_test_steps": self.range_test.steps,
+            "sweep_steps": self.sweep.steps,
+            "cost_steps": self.cost_steps,
+        }
+
+
+def band_of(result: LRFinderResult) -> tuple[float, float]:
+    """The ``(low, high)`` band a range test makes plausible (rule step 2 in the module doc).
+
+    Raises:
+        ValueError: If the curve has no finite point to read.
+    """
+    high = suggest(result, "minimum").lr_range[1]  # type: ignore[index]
+    try:
+        low = min(suggest(result, "steepest").lr, high) / 10
+    except ValueError:
+        low = high / 100
+    return float(low), float(high)
+
+
+def pick(sweep: SweepResult) -> tuple[int | None, int | None, np.ndarray, np.ndarray]:
+    """Apply rule step 4 to a sweep: ``(chosen_index, best_index, scores, stderr)``.
+
+    ``chosen_index`` and ``best_index`` are ``None`` when every copy is out.
+    """
+    losses = sweep.train_losses
+    tail = losses[:, -max(1, sweep.steps // 4):]
+    scores = tail.mean(axis=1)
+    stderr = tail.std(axis=1, ddof=1) / np.sqrt(tail.shape[1]) if tail.shape[1] > 1 else np.zeros(len(scores))
+    usable = np.isfinite(losses).all(axis=1) & (scores < losses[:, 0])
+    if not usable.any():
+        return None, None, scores, stderr
+    best = int(np.flatnonzero(usable)[np.argmin(scores[usable])])
+    close = usable & (scores <= scores[best] + stderr[best])
+    chosen = int(np.flatnonzero(close)[np.argmin(sweep.lrs[close])])
+    return chosen, best, scores, stderr
+
+
+def _count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def suggest_lr(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: Callable[[Any, Any], torch.Tensor],
+    train_loader: Iterable[Any],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    num_lrs: int = 8,
+    sweep_steps: int = 50,
+    seed: int | None = None,
+    range_test_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Confirmation:
+    """Suggest a learning rate: range test -> band -> short parallel sweep -> pick.
+
+    The model, the optimizer and the RNG states come back untouched (both stages
+    guarantee it). The rule is in this module's docstring.
+
+    Args:
+        model, optimizer, criterion, train_loader: As for :func:`lrlab.find_lr`.
+        start_lr, end_lr, num_iter: The range test's sweep.
+        num_lrs: LRs the confirmation sweep tries (>= 2).
+        sweep_steps: Training steps of each sweep copy (>= 4, so a quarter is a step).
+        seed: Seed of the sweep's per-step RNG (dropout masks); ``None`` draws one.
+        range_test_options: More keyword arguments for :func:`lrlab.find_lr`.
+        progress: Called with ``(steps_done, steps_total)``, sweep copies counted one by one.
+
+    Returns:
+        A :class:`Confirmation`; ``.lr`` is the suggestion, ``.cost_steps`` its cost.
+
+    Raises:
+        ValueError, TypeError: For bad arguments (before anything runs), and as
+            :func:`lrlab.find_lr` and :func:`lrlab.sweep_lr` raise them.
+    """
+    num_lrs = _count(num_lrs, "num_lrs", 2)
+    sweep_steps = _count(sweep_steps, "sweep_steps", 4)
+    options = dict(range_test_options or {})
+    clash = sorted(set(options) & {"start_lr", "end_lr", "num_iter", "progress"})
+    if clash:
+        raise ValueError(f"range_test_options must not repeat suggest_lr's own arguments, got {clash}")
+    sweep_total = num_lrs * sweep_steps
+    report = progress or (lambda done, total: None)
+
+    range_test = find_lr(model, optimizer, criterion, train_loader, start_lr=start_lr, end_lr=end_lr,
+                         num_iter=num_iter, progress=lambda i, n: report(i, n + sweep_total), **options)
+    low, high = band_of(range_test)
+    done = range_test.steps
+    sweep = sweep_lr(model, optimizer, criterion, train_loader, lrs=np.geomspace(low, high, num_lrs),
+                     steps=sweep_steps, seed=seed, progress=lambda i, n: report(done + i, done + n))
+    chosen, best, scores, stderr = pick(sweep)
+    lr = low if chosen is None else float(sweep.lrs[chosen])
+    return Confirmation(lr=lr, band=(low, high), scores=scores, stderr=stderr, best_index=best,
+                        chosen_index=chosen, range_test=range_test, sweep=sweep,
+                        cost_steps=range_test.steps + sweep_total)
