@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smooth", type=float, default=0.98, metavar="BETA", help="EMA factor of the loss (default: 0.98)")
     p.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
                    help=f"the rule behind suggested_lr (default: {DEFAULT_METHOD})")
+    p.add_argument("--confirm", action="store_true",
+                   help="confirm with a short parallel sweep inside the range test's band (lrlab.suggest_lr): "
+                   "suggested_lr is then the confirmed LR, and --json adds cost_steps")
     add_out_argument(p)
     add_json_argument(p)
     p.set_defaults(func=run)
@@ -52,18 +55,34 @@ def run(args: argparse.Namespace) -> int:
     from lrlab.finder import find_lr
 
     task = build_task(args, lr=args.start_lr)
-    with progress_bar("LR range test", enabled=not args.json) as cb:
-        result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader,
-                         start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
-                         mode=args.mode, smooth=args.smooth, progress=cb)
+    confirmed = None
+    with progress_bar("LR range test" + (" + sweep" if args.confirm else ""), enabled=not args.json) as cb:
+        if args.confirm:
+            from lrlab.confirm import suggest_lr
+
+            confirmed = suggest_lr(task.model, task.optimizer, task.criterion, task.train_loader,
+                                   start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
+                                   seed=args.seed, range_test_options={"mode": args.mode, "smooth": args.smooth},
+                                   progress=cb)
+            result = confirmed.range_test
+        else:
+            result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader,
+                             start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
+                             mode=args.mode, smooth=args.smooth, progress=cb)
     suggestions, errors = all_suggestions(result)
     out = out_dir(args.out)
     files = write_outputs(result, suggestions, out)
     doc = json_doc(result, suggestions, errors, args.method)
+    if confirmed is not None:
+        doc.update(suggested_lr=confirmed.lr, cost_steps=confirmed.cost_steps)
     if args.json:
         print_json(doc)
     else:
         print_report(result, suggestions, errors, args.method, task.description, files)
+        if confirmed is not None:
+            lo, hi = confirmed.band
+            print(f"Confirmed learning rate: {confirmed.lr:.4g} (picked from {confirmed.sweep.num_lrs} LRs in "
+                  f"{lo:.3g}..{hi:.3g}, {confirmed.sweep.steps} steps each; cost {confirmed.cost_steps} steps)")
     if args.method in errors:
         raise ValueError(errors[args.method])
     return 0
