@@ -250,3 +250,41 @@ def test_linear_mode():
     r = lrlab.find_lr(model, opt, nn.MSELoss(), data, num_iter=5, start_lr=0.01, end_lr=0.05, mode="linear")
     np.testing.assert_allclose(r.lrs, [0.01, 0.02, 0.03, 0.04, 0.05], rtol=1e-15)
     assert r.mode == "linear"
+
+
+class _FakeEvent:
+    def __init__(self):
+        self.waited = 0
+
+    def synchronize(self):
+        self.waited += 1
+
+
+@pytest.mark.parametrize("every", [1, 4, 7])
+def test_lagged_chunks_give_the_same_record(monkeypatch, every):
+    """The CUDA path (chunks read one chunk late, behind an event), exercised on the CPU."""
+    from lrlab.finder import _record
+
+    events: list[_FakeEvent] = []
+
+    def to_host(chunk):
+        events.append(_FakeEvent())
+        return chunk.clone(), events[-1]
+
+    expected = None
+    for lagged in (False, True):
+        if lagged:
+            monkeypatch.setattr(_record, "_to_host", to_host)
+        model, data = _problem(dtype=torch.float32)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        steps = []
+        opt.register_step_post_hook(lambda o, a, k: steps.append(1))
+        r = lrlab.find_lr(model, opt, nn.MSELoss(), data, start_lr=1e-3, end_lr=1e3, num_iter=100, smooth=0.5,
+                          check_every=every, reduce_loss=(lambda t: t) if lagged else None)
+        if expected is None:
+            expected = r
+            continue
+        assert r.steps == expected.steps and r.stop_reason == expected.stop_reason != "completed"
+        np.testing.assert_array_equal(r.losses, expected.losses)
+        assert expected.steps <= len(steps) <= expected.steps + 2 * every - 1
+        assert all(e.waited == 1 for e in events[:-1])

@@ -11,6 +11,7 @@
   generator and, where CUDA is in use, every CUDA generator;
 * the ``training`` flag of every submodule.
 
+On a GPU the copies go to pinned host memory asynchronously (no host sync on entry).
 On exit — normal, exception or ``KeyboardInterrupt`` — it writes the snapshot back into
 the *same* tensor objects, so references the user holds stay valid and the values are
 bitwise what they were. The copies live on the CPU (a GPU model does not double its
@@ -42,14 +43,21 @@ class _Saved:
 
     @classmethod
     def of(cls, t: torch.Tensor) -> _Saved:
-        return cls(t, t.detach().to("cpu", copy=True), t.requires_grad)
+        if t.is_cuda:
+            # Into pinned memory, without a host sync: the copy is ordered on the stream before
+            # any later kernel that changes ``t``, and the restore's copy back is ordered after it.
+            value = torch.empty(t.shape, dtype=t.dtype, pin_memory=True)
+            value.copy_(t.detach(), non_blocking=True)
+        else:
+            value = t.detach().to("cpu", copy=True)
+        return cls(t, value, t.requires_grad)
 
     def restore(self) -> torch.Tensor:
         t = self.obj
         with torch.no_grad():
             same = t.shape == self.value.shape and t.dtype == self.value.dtype
             if same and not t.is_inference():
-                t.copy_(self.value)
+                t.copy_(self.value, non_blocking=self.value.is_pinned())
             else:
                 # Resized or retyped in place (``.data = ...``) during the run: swap the data back.
                 t.data = self.value.to(t.device)

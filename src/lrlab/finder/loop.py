@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +13,7 @@ from lrlab.finder._checks import amp_dtype, check_int, check_loader, check_model
 from lrlab.finder._checks import group_ratios
 from lrlab.finder._guard import StateGuard
 from lrlab.finder._monitor import COMPLETED, LossMonitor, lr_sequence
+from lrlab.finder._record import Recorder
 from lrlab.finder._step import BatchCycler, StepFn, criterion_step, eval_loss, to_device, train_step
 from lrlab.finder.result import LRFinderResult
 
@@ -68,9 +68,11 @@ def find_lr(
     what they were. The snapshot is kept on the CPU; no file is written.
 
     **Host syncs**: on a CPU the stop rule is checked after every step. On an
-    accelerator the losses stay on the device and are fetched every ``check_every``
-    steps (default :data:`GPU_CHECK_EVERY`), so up to ``check_every - 1`` steps past a
-    divergence run and are discarded: the result equals an every-step check.
+    accelerator the losses stay on the device and are copied to the host in chunks of
+    ``check_every`` steps (default :data:`GPU_CHECK_EVERY`); on CUDA each chunk is read
+    one chunk later, so the loop never waits for the GPU. Up to ``2 * check_every - 1``
+    steps past a divergence may run; they are discarded, so the result equals an
+    every-step check (and the guard undoes their effect).
 
     Args:
         model: Any module; batches are moved to the device of its first trainable parameter.
@@ -138,8 +140,7 @@ def find_lr(
 
     lrs = lr_sequence(float(start_lr), float(end_lr), int(num_iter), mode)
     monitor = LossMonitor(float(smooth), float(diverge_th))
-    losses: list[float] = []
-    val_losses: list[float] | None = None if val_loader is None else []
+    record = Recorder(monitor, every, reduce_loss, with_val=val_loader is not None)
 
     with StateGuard(model, optimizer):
         autocast = None if dtype is None else torch.autocast(dev.type, dtype=dtype)
@@ -147,32 +148,25 @@ def find_lr(
         batches = BatchCycler(train_loader, "train_loader")
         val_data = None if val_loader is None else _take(val_loader, val_batches, dev)
         setters = [_lr_setter(g, r) for g, r in zip(optimizer.param_groups, ratios)]
-        pending: list[torch.Tensor] = []
-        pending_val: list[torch.Tensor] = []
         model.train()
         for i, lr in enumerate(lrs.tolist()):
             for set_lr in setters:
                 set_lr(lr)
-            pending.append(
-                train_step(model, optimizer, batches, step, dev,
-                           accumulation_steps=accumulation_steps, autocast=autocast, scaler=scaler)
-            )
-            if val_data is not None:
-                pending_val.append(eval_loss(model, val_data, step, autocast))
-            if len(pending) >= every or i == num_iter - 1:
-                stopped = _flush(pending, pending_val, reduce_loss, monitor, losses, val_losses)
-                pending, pending_val = [], []
-                if stopped:
-                    break
+            loss = train_step(model, optimizer, batches, step, dev,
+                              accumulation_steps=accumulation_steps, autocast=autocast, scaler=scaler)
+            val = None if val_data is None else eval_loss(model, val_data, step, autocast)
+            if record.add(loss, val):
+                break
             if progress is not None:
                 progress(i + 1, num_iter)
+        record.finish()
 
-    n = len(losses)
+    n = len(record.losses)
     return LRFinderResult(
         lrs=lrs[:n],
-        losses=losses,
+        losses=record.losses,
         smoothed=monitor.smoothed,
-        val_losses=val_losses,
+        val_losses=record.val_losses,
         stop_reason=monitor.stop_reason or COMPLETED,
         start_lr=float(start_lr),
         end_lr=float(end_lr),
@@ -200,34 +194,3 @@ def _take(loader: Iterable[Any], count: int, device: torch.device) -> list[Any]:
     if not batches:
         raise ValueError("val_loader yielded no batches")
     return batches
-
-
-def _flush(
-    pending: list[torch.Tensor],
-    pending_val: list[torch.Tensor],
-    reduce_loss: LossReduce | None,
-    monitor: LossMonitor,
-    losses: list[float],
-    val_losses: list[float] | None,
-) -> bool:
-    """Fetch the pending losses (one host sync), record them and apply the stop rule."""
-    train: list[float]
-    val: list[float] | None = None
-    if len(pending) == 1 and not pending_val and reduce_loss is None:
-        train = [pending[0].item()]  # the CPU's every-step path: skip the stack
-    else:
-        chunk = torch.stack(pending) if not pending_val else torch.stack([torch.stack(pending), torch.stack(pending_val)])
-        if reduce_loss is not None:
-            chunk = reduce_loss(chunk)
-        values = chunk.tolist()
-        train, val = (values, None) if not pending_val else (values[0], values[1])
-    for k, loss in enumerate(train):
-        losses.append(loss)
-        watched = loss
-        if val is not None and val_losses is not None:
-            val_losses.append(val[k])
-            # A non-finite training loss stops the test even when validation is monitored.
-            watched = val[k] if math.isfinite(loss) else loss
-        if monitor.push(watched):
-            return True
-    return False
