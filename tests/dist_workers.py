@@ -39,3 +39,78 @@ def raise_on_rank_1(ctx: distributed.DistContext) -> float:
     finally:
         elapsed = time.monotonic() - t0
     return elapsed
+
+
+# --- the range test under DDP -------------------------------------------------------
+
+N_SAMPLES, N_FEATURES, N_CLASSES = 256, 6, 3
+
+
+def make_data() -> tuple[Any, Any]:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(N_SAMPLES, N_FEATURES, generator=g, dtype=torch.float64)
+    y = torch.randint(0, N_CLASSES, (N_SAMPLES,), generator=g)
+    return x, y
+
+
+def make_model() -> Any:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(1)
+    return nn.Sequential(nn.Linear(N_FEATURES, 16), nn.Tanh(), nn.Linear(16, N_CLASSES)).double()
+
+
+def snapshot(model: Any, optimizer: Any) -> tuple[dict, dict]:
+    import copy
+
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+
+
+def same_state(a: tuple[dict, dict], b: tuple[dict, dict]) -> bool:
+    import torch
+
+    params_same = all(torch.equal(a[0][k], b[0][k]) for k in a[0])
+    return params_same and repr(a[1]) == repr(b[1])
+
+
+def finder_curve(ctx: distributed.DistContext, batch_per_rank: int, fail: str | None = None) -> dict[str, Any]:
+    """find_lr on a DDP model, each rank reading its share of every global batch."""
+    import torch
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    from lrlab import find_lr
+
+    x, y = make_data()
+    dataset = TensorDataset(x, y)
+    sampler = DistributedSampler(dataset, shuffle=False)
+    loader = DataLoader(dataset, batch_size=batch_per_rank, sampler=sampler)
+    model = DDP(make_model())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    criterion = torch.nn.CrossEntropyLoss()
+    steps = {"n": 0}
+
+    def step_fn(m: Any, batch: Any) -> Any:
+        steps["n"] += 1
+        loss = criterion(m(batch[0]), batch[1])
+        if fail == "nan" and ctx.rank == 1 and steps["n"] == 7:
+            return loss * float("nan")
+        if fail == "raise" and ctx.rank == 1 and steps["n"] == 5:
+            raise RuntimeError("rank 1 breaks at step 5")
+        return loss
+
+    before = snapshot(model, optimizer)
+    try:
+        result = find_lr(model, optimizer, None, loader, start_lr=1e-3, end_lr=50.0, num_iter=40, step_fn=step_fn)
+    except Exception as exc:  # noqa: BLE001 - reported, with the restore check
+        return {"raised": f"{type(exc).__name__}: {exc}", "restored": same_state(before, snapshot(model, optimizer))}
+    return {
+        "lrs": result.lrs.tolist(),
+        "losses": list(result.losses),
+        "stop_reason": result.stop_reason,
+        "suggested": result.suggest().lr,
+        "restored": same_state(before, snapshot(model, optimizer)),
+    }

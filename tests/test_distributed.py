@@ -68,3 +68,53 @@ def test_a_failing_rank_does_not_hang_the_others() -> None:
     assert results[1][0] == "error" and "rank 1 fails" in results[1][1]
     assert results[0][0] == "error", results[0]  # its collective failed instead of waiting forever
     assert time.monotonic() - t0 < 45
+
+
+def single_process_curve(batch: int) -> dict:
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from lrlab import find_lr
+
+    x, y = dist_workers.make_data()
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=False)
+    model = dist_workers.make_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    result = find_lr(model, optimizer, torch.nn.CrossEntropyLoss(), loader, start_lr=1e-3, end_lr=50.0,
+                     num_iter=40)
+    return {"lrs": result.lrs.tolist(), "losses": list(result.losses), "stop_reason": result.stop_reason,
+            "suggested": result.suggest().lr}
+
+
+def test_ddp_range_test_equals_one_process_on_the_union_of_batches() -> None:
+    results = run_ranks(dist_workers.finder_curve, 16)
+    assert [s for s, _ in results] == ["ok", "ok"], results
+    a, b = (v for _, v in results)
+    # Every rank records the same curve, stops on the same step, reads the same suggestion.
+    assert a["losses"] == b["losses"] and a["stop_reason"] == b["stop_reason"] == "diverged"
+    assert a["suggested"] == b["suggested"]
+    assert a["restored"] and b["restored"]
+    ref = single_process_curve(32)  # the union of the two ranks' batches of 16
+    assert len(a["losses"]) == len(ref["losses"]) and a["stop_reason"] == ref["stop_reason"]
+    assert a["losses"] == pytest.approx(ref["losses"], rel=1e-10, abs=1e-12)
+    assert a["suggested"] == pytest.approx(ref["suggested"], rel=1e-12)
+
+
+def test_nan_on_one_rank_stops_every_rank_on_that_step() -> None:
+    results = run_ranks(dist_workers.finder_curve, 16, "nan")
+    assert [s for s, _ in results] == ["ok", "ok"], results
+    a, b = (v for _, v in results)
+    assert len(a["losses"]) == len(b["losses"]) == 7
+    assert a["stop_reason"] == b["stop_reason"] == "non-finite"
+    assert a["restored"] and b["restored"]
+
+
+def test_a_rank_that_raises_fails_the_others_in_bounded_time_and_restores() -> None:
+    t0 = time.monotonic()
+    results = run_ranks(dist_workers.finder_curve, 16, "raise", pg_timeout=10.0, timeout=60.0)
+    assert time.monotonic() - t0 < 45
+    assert [s for s, _ in results] == ["ok", "ok"], results
+    a, b = (v for _, v in results)
+    assert "rank 1 breaks at step 5" in b["raised"]
+    assert "raised" in a  # rank 0's collective failed instead of waiting forever
+    assert a["restored"] and b["restored"]

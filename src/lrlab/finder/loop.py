@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lrlab import distributed
 from lrlab.finder._checks import amp_dtype, check_int, check_loader, check_model_and_optimizer, check_range
 from lrlab.finder._checks import group_ratios
 from lrlab.finder._guard import StateGuard
@@ -97,8 +98,10 @@ def find_lr(
         device: Where batches go; must be the model's device (lrlab never moves a model).
         check_every: Steps between stop-rule checks (default: 1 on CPU, 10 otherwise).
         reduce_loss: Applied to each chunk of step losses (a 1-D tensor, or 2 x k with
-            validation) before they are recorded; distributed runs pass an all-reduce mean so
-            every rank records the same curve and stops on the same step.
+            validation) before they are recorded. Inside an initialised process group of
+            several ranks (``torchrun``, a model wrapped in ``DistributedDataParallel``) it
+            defaults to :func:`lrlab.distributed.mean`, an all-reduce: every rank records the
+            same curve, stops on the same step and reads the same suggestion.
         progress: Called as ``progress(done, num_iter)`` after each step.
 
     Returns:
@@ -138,6 +141,10 @@ def find_lr(
     dtype = amp_dtype(amp, dev)
     step = step_fn if step_fn is not None else criterion_step(criterion)  # type: ignore[arg-type]
 
+    if reduce_loss is None and distributed.is_active():
+        # Under DDP every rank records the ranks' mean loss: the same curve, the same
+        # stop step (a NaN on one rank is a NaN in the mean), the same suggestion.
+        reduce_loss = distributed.mean
     lrs = lr_sequence(float(start_lr), float(end_lr), int(num_iter), mode)
     monitor = LossMonitor(float(smooth), float(diverge_th))
     record = Recorder(monitor, every, reduce_loss, with_val=val_loader is not None)
