@@ -114,3 +114,18 @@ def finder_curve(ctx: distributed.DistContext, batch_per_rank: int, fail: str | 
         "suggested": result.suggest().lr,
         "restored": same_state(before, snapshot(model, optimizer)),
     }
+
+
+def cli_find(ctx: distributed.DistContext, out_root: str) -> dict[str, Any]:
+    """``lrlab find`` on each rank (inside an existing group), each told its own --out."""
+    import contextlib
+    import io
+    import os
+
+    from lrlab.cli import main
+
+    out = os.path.join(out_root, f"rank{ctx.rank}")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["find", "--data", "mnist", "--num-iter", "20", "--json", "--out", out])
+    return {"rc": rc, "stdout": buf.getvalue(), "wrote": sorted(os.listdir(out)) if os.path.isdir(out) else None}

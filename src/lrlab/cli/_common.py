@@ -130,3 +130,24 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Progress]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def dist_session(args: argparse.Namespace) -> Iterator[Any]:
+    """Join the process group when launched by ``torchrun`` (a no-op otherwise).
+
+    Yields a :class:`lrlab.distributed.DistContext`; only its rank 0 should print or
+    write files. The group is left when the command ends, also on an error.
+    """
+    from lrlab import distributed
+
+    if not distributed.launched():
+        yield distributed.DistContext()
+        return
+    timeout = getattr(args, "dist_timeout", None)
+    ctx = distributed.setup(getattr(args, "backend", None),
+                            distributed.DEFAULT_TIMEOUT_S if timeout is None else timeout)
+    try:
+        yield ctx
+    finally:
+        distributed.teardown(ctx)

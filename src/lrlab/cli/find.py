@@ -7,6 +7,10 @@ curve) to ``--out``; prints a table of suggestions, or one JSON object with ``--
      "suggestions": {"steepest": {"lr": ..., "lr_range": [lo, hi] | null}, ...},
      "suggested_lr": ...}
 
+Launched by ``torchrun`` (``torchrun --nproc-per-node 2 -m lrlab find ...``), the model is
+wrapped in DDP, every rank records the all-reduced curve, and rank 0 alone writes and
+prints; ``--json`` then adds ``"world_size"`` and ``"suggested_lr_by_rank"``.
+
 A rule that cannot read the curve (too few points) shows ``{"lr": null, "error": "..."}``;
 if it is the ``--method`` asked for, the command fails with exit status 2 after writing
 its files.
@@ -20,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
-from lrlab.cli._common import progress_bar
+from lrlab.cli._common import dist_session, progress_bar
 from lrlab.cli._task import add_task_arguments, build_task
 
 FIGURE, CURVE = "lr_finder.png", "lr_finder.csv"
@@ -52,11 +56,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with dist_session(args) as ctx:
+        return _run(args, ctx)
+
+
+def _run(args: argparse.Namespace, ctx: Any) -> int:
     from lrlab.finder import find_lr
 
-    task = build_task(args, lr=args.start_lr)
+    task = build_task(args, lr=args.start_lr, ddp=ctx)
     confirmed = None
-    with progress_bar("LR range test" + (" + sweep" if args.confirm else ""), enabled=not args.json) as cb:
+    show = ctx.is_main and not args.json
+    with progress_bar("LR range test" + (" + sweep" if args.confirm else ""), enabled=show) as cb:
         if args.confirm:
             from lrlab.confirm import suggest_lr
 
@@ -70,11 +80,18 @@ def run(args: argparse.Namespace) -> int:
                              start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
                              mode=args.mode, smooth=args.smooth, progress=cb)
     suggestions, errors = all_suggestions(result)
-    out = out_dir(args.out)
-    files = write_outputs(result, suggestions, out)
     doc = json_doc(result, suggestions, errors, args.method)
     if confirmed is not None:
         doc.update(suggested_lr=confirmed.lr, cost_steps=confirmed.cost_steps)
+    if ctx.distributed:
+        from lrlab import distributed
+
+        # Each rank computed its own suggestion from the all-reduced curve; show that they agree.
+        doc.update(world_size=ctx.world_size, suggested_lr_by_rank=distributed.gather(doc["suggested_lr"]))
+    if not ctx.is_main:  # every rank holds the same result; rank 0 alone writes and prints
+        return 0
+    out = out_dir(args.out)
+    files = write_outputs(result, suggestions, out)
     if args.json:
         print_json(doc)
     else:
