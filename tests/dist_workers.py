@@ -129,3 +129,35 @@ def cli_find(ctx: distributed.DistContext, out_root: str) -> dict[str, Any]:
     with contextlib.redirect_stdout(buf):
         rc = main(["find", "--data", "mnist", "--num-iter", "20", "--json", "--out", out])
     return {"rc": rc, "stdout": buf.getvalue(), "wrote": sorted(os.listdir(out)) if os.path.isdir(out) else None}
+
+
+# --- the sweep across ranks --------------------------------------------------------
+
+SWEEP_LRS = [1e-3, 3e-3, 1e-2, 3e-2, 0.1]
+
+
+def sweep_inputs() -> tuple[Any, Any, Any, Any]:
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    x, y = make_data()
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=False)
+    model = make_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return model, optimizer, torch.nn.CrossEntropyLoss(), loader
+
+
+def sweep_on_ranks(ctx: distributed.DistContext) -> dict[str, Any]:
+    from lrlab import sweep_lr
+
+    model, optimizer, criterion, loader = sweep_inputs()
+    copies = []
+    result = sweep_lr(model, optimizer, criterion, loader, lrs=SWEEP_LRS, steps=12, seed=7,
+                      progress=lambda done, total: copies.append(total))
+    return {
+        "lrs": result.lrs.tolist(),
+        "train_losses": result.train_losses.tolist(),
+        "best_lr": result.best_lr,
+        "last_params": {k: v.tolist() for k, v in result.params_of(len(SWEEP_LRS) - 1).items()},
+        "copies_trained_here": copies[-1] // 12 if copies else 0,
+    }

@@ -118,3 +118,20 @@ def test_a_rank_that_raises_fails_the_others_in_bounded_time_and_restores() -> N
     assert "rank 1 breaks at step 5" in b["raised"]
     assert "raised" in a  # rank 0's collective failed instead of waiting forever
     assert a["restored"] and b["restored"]
+
+
+def test_sweep_spread_over_ranks_equals_one_process() -> None:
+    from lrlab import sweep_lr
+
+    results = run_ranks(dist_workers.sweep_on_ranks)
+    assert [s for s, _ in results] == ["ok", "ok"], results
+    a, b = (v for _, v in results)
+    assert (a["copies_trained_here"], b["copies_trained_here"]) == (3, 2)  # 5 LRs split 3 + 2
+    assert a["train_losses"] == b["train_losses"] and a["best_lr"] == b["best_lr"]
+    model, optimizer, criterion, loader = dist_workers.sweep_inputs()
+    ref = sweep_lr(model, optimizer, criterion, loader, lrs=dist_workers.SWEEP_LRS, steps=12, seed=7)
+    assert a["lrs"] == ref.lrs.tolist()
+    assert a["train_losses"] == ref.train_losses.tolist()  # bitwise: the same copies on the same batches
+    assert a["best_lr"] == ref.best_lr
+    last = ref.params_of(len(dist_workers.SWEEP_LRS) - 1)
+    assert a["last_params"] == {k: v.tolist() for k, v in last.items()}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
-from lrlab.cli._common import progress_bar
+from lrlab.cli._common import dist_session, progress_bar
 from lrlab.cli._task import add_task_arguments, build_task
 
 FIGURE, TABLE = "sweep.png", "sweep.csv"
@@ -72,6 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Under torchrun the K LRs are spread over the ranks (every rank reads the same
+    # batches); rank 0 alone writes and prints.
+    with dist_session(args) as ctx:
+        return _run(args, ctx)
+
+
+def _run(args: argparse.Namespace, ctx: Any) -> int:
     from lrlab.sweep import sweep_lr
 
     lrs = parse_lrs(args.lrs)
@@ -79,11 +86,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.val_batches < 0:
         raise ValueError(f"--val-batches must be >= 0, got {args.val_batches}")
+    if ctx.distributed and ctx.backend == "nccl":
+        args.device = f"cuda:{ctx.local_rank}"
     task = build_task(args, lr=float(lrs[0]), with_val=args.val_batches > 0)
-    with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=not args.json) as cb:
+    with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=ctx.is_main and not args.json) as cb:
         result = sweep_lr(task.model, task.optimizer, task.criterion, task.train_loader, lrs=lrs,
                           steps=args.steps, val_loader=task.val_loader, val_batches=args.val_batches or None,
                           mode=args.mode, seed=args.seed, progress=cb)
+    if not ctx.is_main:
+        return 0
     out = out_dir(args.out)
     files = write_outputs(result, out)
     if args.json:

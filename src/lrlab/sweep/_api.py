@@ -11,10 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from lrlab import distributed
 from lrlab.sweep._batches import BatchStream, validation_batches
 from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, val_step_set
 from lrlab.sweep._engine import BatchingFailed, UnusedParameters, run_vmapped
 from lrlab.sweep._plan import SweepPlan, make_plan
+from lrlab.sweep._ranks import sweep_across_ranks
 from lrlab.sweep._sequential import run_sequential
 from lrlab.sweep.result import SweepResult
 
@@ -73,6 +75,7 @@ def sweep_lr(
     mode: str = "auto",
     seed: int | None = None,
     progress: Progress | None = None,
+    distribute: bool = True,
 ) -> SweepResult:
     """Train K copies of ``model`` at K learning rates for ``steps`` steps, all on the same batches.
 
@@ -98,6 +101,10 @@ def sweep_lr(
         mode: ``"auto"``, ``"vmap"`` (raise instead of falling back) or ``"sequential"``.
         seed: Base seed of the per-step RNG seeds (``None``: drawn from the global RNG).
         progress: Called with ``(copy_steps_done, copy_steps_total)`` after each step.
+        distribute: Inside an initialised process group of several ranks (``torchrun``),
+            spread the K LRs over the ranks and gather the result on every rank (the same
+            as a single-process sweep; every rank must pass the same batches). A model
+            wrapped in ``DistributedDataParallel`` is swept through its ``.module``.
 
     Returns:
         A :class:`SweepResult`.
@@ -117,6 +124,15 @@ def sweep_lr(
         raise TypeError(f"criterion must be callable, got {type(criterion).__name__}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
+    if isinstance(model, nn.parallel.DistributedDataParallel):
+        model = model.module
+    if distribute and distributed.is_active():
+        def run_local(block: np.ndarray, block_seed: int) -> SweepResult:
+            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, val_loader=val_loader,
+                            val_batches=val_batches, val_every=val_every, mode=mode, seed=block_seed,
+                            progress=progress, distribute=False)
+
+        return sweep_across_ranks(run_local, lr_array, seed)
     plan = make_plan(model, optimizer)
     if mode == "vmap" and plan.unsupported is not None:
         raise ValueError(f"mode='vmap' needs a fused update, but {plan.unsupported}")
