@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 from lrlab import distributed
@@ -26,19 +25,6 @@ def collectives(ctx: distributed.DistContext) -> dict[str, Any]:
         "broadcast": distributed.broadcast(f"from {r}"),
         "shard": list(distributed.shard(5)),
     }
-
-
-def raise_on_rank_1(ctx: distributed.DistContext) -> float:
-    import torch
-
-    if ctx.rank == 1:
-        raise RuntimeError("rank 1 fails before the collective")
-    t0 = time.monotonic()
-    try:
-        distributed.mean(torch.ones(1))
-    finally:
-        elapsed = time.monotonic() - t0
-    return elapsed
 
 
 # --- the range test under DDP -------------------------------------------------------
@@ -160,4 +146,15 @@ def sweep_on_ranks(ctx: distributed.DistContext) -> dict[str, Any]:
         "best_lr": result.best_lr,
         "last_params": {k: v.tolist() for k, v in result.params_of(len(SWEEP_LRS) - 1).items()},
         "copies_trained_here": copies[-1] // 12 if copies else 0,
+    }
+
+
+def everything(ctx: distributed.DistContext, out_root: str) -> dict[str, Any]:
+    """All the 2-process checks that share one healthy process group (one spawn, less start-up)."""
+    return {
+        "collectives": collectives(ctx),
+        "finder": finder_curve(ctx, 16),
+        "finder_nan": finder_curve(ctx, 16, "nan"),
+        "sweep": sweep_on_ranks(ctx),
+        "cli_find": cli_find(ctx, out_root),
     }

@@ -1,4 +1,7 @@
-"""``lrlab find`` on two processes: one JSON object, files written once, ranks agree."""
+"""``torchrun -m lrlab find|sweep`` end to end: one JSON object, files written once, ranks agree.
+
+(That rank 1 neither prints nor writes is shown in test_distributed.py, where each rank
+is given its own --out.)"""
 
 from __future__ import annotations
 
@@ -7,20 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dist_workers
-from dist_harness import free_port, run_ranks
-
-
-def test_only_rank_0_prints_and_writes(tmp_path: Path) -> None:
-    results = run_ranks(dist_workers.cli_find, str(tmp_path))
-    assert [s for s, _ in results] == ["ok", "ok"], results
-    a, b = (v for _, v in results)
-    assert a["rc"] == b["rc"] == 0
-    assert b["stdout"] == "" and b["wrote"] is None
-    assert a["wrote"] == ["lr_finder.csv", "lr_finder.png"]
-    doc = json.loads(a["stdout"])
-    assert doc["world_size"] == 2
-    assert doc["suggested_lr_by_rank"] == [doc["suggested_lr"]] * 2
+from dist_harness import free_port
 
 
 def test_torchrun_find_json(tmp_path: Path) -> None:
