@@ -38,6 +38,17 @@ def test_band_runs_from_a_tenth_of_steepest_to_the_minimum() -> None:
     assert high == pytest.approx(lrs[np.argmin(smoothed[: 61 - 3])])
 
 
+def test_band_spans_at_most_three_decades() -> None:
+    lrs = np.geomspace(1e-8, 10, 91)
+    x = np.log10(lrs)
+    # A sharp early drop (a fluke at 1e-7) and the real descent around 1e-2.
+    smoothed = 3.0 - 0.5 / (1 + np.exp(-40 * (x + 7))) - 0.5 / (1 + np.exp(-3 * (x + 2))) + np.where(x > 0, x**2, 0)
+    result = curve(lrs, smoothed)
+    assert suggest(result, "steepest").lr < 1e-6
+    low, high = band_of(result)
+    assert low == pytest.approx(high / 1000)
+
+
 def test_band_when_steepest_cannot_read_the_curve() -> None:
     lrs = np.array([1e-3, 1e-2])
     with pytest.raises(ValueError):
@@ -46,26 +57,43 @@ def test_band_when_steepest_cannot_read_the_curve() -> None:
     assert (low, high) == pytest.approx((1e-4, 1e-2))
 
 
-def test_pick_is_the_smallest_lr_within_one_standard_error_of_the_best() -> None:
-    tail_best = [1.00, 1.02, 0.98, 1.00]  # mean 1.0, se = 0.0082
+def test_pick_is_the_vertex_of_the_parabola_through_the_best_and_its_neighbours() -> None:
+    lrs = [0.001, 0.01, 0.1, 1.0]
+    x = np.log10(lrs)
+    # A parabola in log10(lr) with its minimum at 10**-1.8 (between the grid points).
+    rows = [[5.0] * 12 + [1.0 + 0.5 * (xi + 1.8) ** 2] * 4 for xi in x]
+    got = pick(sweep(rows, lrs))
+    assert got.how == "interpolated" and got.best_index == 1
+    assert got.lr == pytest.approx(10**-1.8, rel=1e-9)
+    # A steep wall on the right pulls the vertex to the left of the best copy.
+    rows[2] = [5.0] * 12 + [3.0] * 4
+    assert pick(sweep(rows, lrs)).lr < 0.01
+
+
+def test_pick_at_an_end_is_the_smallest_lr_within_one_paired_se_of_the_best() -> None:
+    best_tail = [1.00, 1.04, 0.96, 1.00]
     rows = [
         [3.0] * 12 + [2.0, 2.0, 2.0, 2.0],  # too slow
-        [3.0] * 12 + [1.005, 1.005, 1.005, 1.005],  # within 1 SE of the best: chosen (smaller LR)
-        [3.0] * 12 + tail_best,  # best
-        [3.0] * 12 + [1.5, 1.5, 1.5, 1.5],
+        [3.0] * 12 + [1.03, 1.01, 0.97, 1.03],  # differences 0.03, -0.03, 0.01, 0.03: mean 0.01
+        [3.0] * 12 + best_tail,  # best, at the end: no usable right neighbour
+        [3.0] * 12 + [float("nan")] * 4,
     ]
-    chosen, best, scores, stderr = pick(sweep(rows, [0.01, 0.03, 0.1, 0.3]))
-    assert best == 2 and chosen == 1
-    assert scores[2] == pytest.approx(1.0) and stderr[2] == pytest.approx(np.std(tail_best, ddof=1) / 2)
-    rows[1] = [3.0] * 12 + [1.02] * 4  # now outside one SE: the best itself is chosen
-    assert pick(sweep(rows, [0.01, 0.03, 0.1, 0.3]))[0] == 2
+    got = pick(sweep(rows, [0.01, 0.03, 0.1, 0.3]))
+    diff = np.array([0.03, -0.03, 0.01, 0.03])
+    assert got.stderr[1] == pytest.approx(np.std(diff, ddof=1) / 2) and got.stderr[2] == 0
+    assert got.scores[1] - got.scores[2] == pytest.approx(0.01)
+    assert 0.01 < got.stderr[1]
+    assert (got.best_index, got.lr, got.how) == (2, 0.03, "one-se")
+    rows[1] = [3.0] * 12 + [1.03, 1.07, 0.99, 1.03]  # +0.03 at every step: clearly worse
+    assert pick(sweep(rows, [0.01, 0.03, 0.1, 0.3])).lr == 0.1
 
 
 def test_pick_drops_diverged_and_worsening_copies() -> None:
     rows = [[2.0, 2.0, 1.9, 1.9], [2.0, 0.1, float("nan"), 0.1], [2.0, 3.0, 3.0, 3.0], [2.0, 1.5, 1.4, 1.4]]
-    chosen, best, _, _ = pick(sweep(rows, [0.01, 0.1, 1.0, 0.05]))
-    assert (chosen, best) == (3, 3)
-    assert pick(sweep([[1.0, float("inf")], [1.0, 2.0]], [0.1, 1.0]))[:2] == (None, None)
+    got = pick(sweep(rows, [0.01, 0.1, 1.0, 0.05]))
+    assert (got.best_index, got.lr, got.how) == (3, 0.05, "one-se")
+    none = pick(sweep([[1.0, float("inf")], [1.0, 2.0]], [0.1, 1.0]))
+    assert (none.lr, none.best_index, none.how) == (None, None, "none")
 
 
 def regression() -> tuple[nn.Module, torch.optim.Optimizer, list[Any]]:
@@ -91,7 +119,7 @@ def test_suggest_lr_end_to_end_leaves_everything_untouched() -> None:
     assert conf.cost_steps == conf.range_test.steps + 5 * 20
     assert conf.sweep.lrs.size == 5 and conf.sweep.steps == 20
     np.testing.assert_allclose(conf.sweep.lrs, np.geomspace(*conf.band, 5))
-    assert conf.chosen_index is not None and conf.lr == conf.sweep.lrs[conf.chosen_index]
+    assert conf.how in ("interpolated", "one-se") and conf.best_index is not None
     assert seen[-1][0] == seen[-1][1] == conf.cost_steps
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
     assert opt.state_dict() == opt_state and torch.equal(torch.get_rng_state(), rng)
@@ -125,8 +153,8 @@ def test_cli_find_confirm(tmp_path, capsys) -> None:
     assert main([*args, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert list(doc)[-2:] == ["suggested_lr", "cost_steps"]
-    assert doc["cost_steps"] == len(doc["lrs"]) + 8 * 50
+    assert doc["cost_steps"] == len(doc["lrs"]) + 6 * 48
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert f"Confirmed learning rate: {doc['suggested_lr']:.4g} (picked from 8 LRs" in out
+    assert f"Confirmed learning rate: {doc['suggested_lr']:.4g} (picked from 6 LRs" in out
     assert f"cost {doc['cost_steps']} steps" in out

@@ -11,18 +11,28 @@ The rule, step by step (nothing here was fitted to a benchmark task):
 2. **Band.** ``high`` is the LR at the smoothed loss's minimum (the upper end of the
    ``minimum`` rule's range): past it a rising LR made things worse. ``low`` is a tenth
    of the steepest-descent LR (or of ``high`` if that is lower): the steepest point and
-   one decade below it, on the safe side. A curve too short for ``steepest`` gives
-   ``low = high / 100``.
+   one decade below it, on the safe side; but never more than three decades below
+   ``high``, because a steep stretch early in a noisy curve can be a fluke far from any
+   useful LR. A curve too short for ``steepest`` gives ``low = high / 100``.
 3. **Sweep.** ``num_lrs`` LRs log-spaced over ``[low, high]`` train ``sweep_steps``
    steps each from the model's current state, all on the same batches, in one vmapped
    pass (:func:`lrlab.sweep_lr`).
-4. **Pick.** Each copy's score is its mean train loss over the last quarter of the sweep,
-   with the standard error of that mean. Copies whose loss went non-finite or ended above
-   where it started are out. The pick is the *smallest* LR whose score is within one
-   standard error of the best score: the one-standard-error rule (Breiman et al., 1984),
-   with a smaller LR as the simpler, safer choice, since among LRs a short run cannot
-   tell apart the smaller one holds up better over a longer run. If every copy is out,
-   the pick is ``low``.
+4. **Pick.** Each copy's score is its mean train loss over the last quarter of the sweep.
+   Copies whose loss went non-finite or ended above where it started are out.
+
+   * When the best copy has usable neighbours on both sides, the optimum is bracketed: the
+     pick is the vertex of the parabola through the three scores against ``log10(lr)``
+     (it lies within half a grid step of the best copy). The loss curve's steep wall on
+     the high-LR side pulls the vertex towards the safe side.
+   * When the best copy sits at an end of the usable LRs, the optimum is not bracketed and
+     the pick leans to the robust side: the smallest LR whose score is within one standard
+     error of the best (the one-standard-error rule, Breiman et al., 1984). The error is
+     *paired*: all copies saw the same batches, so it is the standard error of the mean of
+     the step-by-step differences between the copy's losses and the best copy's.
+   * If every copy is out, the pick is ``low``.
+
+   A one-standard-error step to the left of the vertex was tried as well and lost on all
+   three tasks of ``benchmarks/suggestion_quality.py`` (see the README's table).
 
 Cost: ``cost_steps`` = the range test's steps + ``num_lrs * sweep_steps`` (sweep copies
 counted one by one, although they run in one vectorised pass).
@@ -32,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -43,7 +53,20 @@ from lrlab.sweep import SweepResult, sweep_lr
 
 Progress = Callable[[int, int], None]
 
-__all__ = ["suggest_lr", "Confirmation", "band_of", "pick"]
+# The band spans at most three decades (rule step 2).
+MAX_BAND_RATIO = 1000.0
+
+__all__ = ["suggest_lr", "Confirmation", "Pick", "band_of", "pick"]
+
+
+class Pick(NamedTuple):
+    """What rule step 4 read off a sweep."""
+
+    lr: float | None  # None: every copy is out
+    best_index: int | None
+    scores: np.ndarray
+    stderr: np.ndarray
+    how: str  # "interpolated", "one-se" or "none"
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,9 +77,9 @@ class Confirmation:
         lr: The suggested learning rate.
         band: ``(low, high)``, the range the sweep covered (read off the range test).
         scores: ``(K,)`` each sweep copy's score (mean train loss over the last quarter).
-        stderr: ``(K,)`` the standard error of each score.
+        stderr: ``(K,)`` the paired standard error of each score's difference from the best.
         best_index: The copy with the lowest score (``None`` if every copy is out).
-        chosen_index: The copy picked (``None`` when the pick fell back to ``low``).
+        how: How the pick was made: ``"interpolated"``, ``"one-se"`` or ``"fallback"``.
         range_test: The range test's result.
         sweep: The sweep's result (``sweep.lrs[k]`` is copy ``k``'s LR).
         cost_steps: Training steps spent: range-test steps + ``num_lrs * sweep_steps``.
@@ -67,7 +90,7 @@ class Confirmation:
     scores: np.ndarray
     stderr: np.ndarray
     best_index: int | None
-    chosen_index: int | None
+    how: str
     range_test: LRFinderResult
     sweep: SweepResult
     cost_steps: int
@@ -81,7 +104,7 @@ class Confirmation:
             "scores": self.scores.tolist(),
             "stderr": self.stderr.tolist(),
             "best_index": self.best_index,
-            "chosen_index": self.chosen_index,
+            "how": self.how,
             "range_test_steps": self.range_test.steps,
             "sweep_steps": self.sweep.steps,
             "cost_steps": self.cost_steps,
@@ -96,28 +119,48 @@ def band_of(result: LRFinderResult) -> tuple[float, float]:
     """
     high = suggest(result, "minimum").lr_range[1]  # type: ignore[index]
     try:
-        low = min(suggest(result, "steepest").lr, high) / 10
+        low = max(min(suggest(result, "steepest").lr, high) / 10, high / MAX_BAND_RATIO)
     except ValueError:
         low = high / 100
     return float(low), float(high)
 
 
-def pick(sweep: SweepResult) -> tuple[int | None, int | None, np.ndarray, np.ndarray]:
-    """Apply rule step 4 to a sweep: ``(chosen_index, best_index, scores, stderr)``.
-
-    ``chosen_index`` and ``best_index`` are ``None`` when every copy is out.
-    """
+def pick(sweep: SweepResult) -> Pick:
+    """Apply rule step 4 (module doc) to a sweep."""
     losses = sweep.train_losses
     tail = losses[:, -max(1, sweep.steps // 4):]
     scores = tail.mean(axis=1)
-    stderr = tail.std(axis=1, ddof=1) / np.sqrt(tail.shape[1]) if tail.shape[1] > 1 else np.zeros(len(scores))
     usable = np.isfinite(losses).all(axis=1) & (scores < losses[:, 0])
     if not usable.any():
-        return None, None, scores, stderr
+        return Pick(None, None, scores, np.full(len(scores), np.nan), "none")
     best = int(np.flatnonzero(usable)[np.argmin(scores[usable])])
-    close = usable & (scores <= scores[best] + stderr[best])
-    chosen = int(np.flatnonzero(close)[np.argmin(sweep.lrs[close])])
-    return chosen, best, scores, stderr
+    diff = tail - tail[best]
+    stderr = diff.std(axis=1, ddof=1) / np.sqrt(tail.shape[1]) if tail.shape[1] > 1 else np.zeros(len(scores))
+    order = np.argsort(sweep.lrs, kind="stable")
+    pos = int(np.flatnonzero(order == best)[0])
+    if 0 < pos < len(order) - 1 and usable[order[pos - 1]] and usable[order[pos + 1]]:
+        lr = _vertex(np.log10(sweep.lrs[order[pos - 1:pos + 2]]), scores[order[pos - 1:pos + 2]])
+        if lr is not None:
+            return Pick(lr, best, scores, stderr, "interpolated")
+    close = usable & (scores - scores[best] <= stderr)
+    return Pick(float(sweep.lrs[close].min()), best, scores, stderr, "one-se")
+
+
+def _vertex(x: np.ndarray, y: np.ndarray) -> float | None:
+    """``10**v`` for the vertex ``v`` of the parabola through ``(x, y)``.
+
+    ``None`` unless the points bracket a minimum (``x`` increasing, positive curvature).
+    """
+    (x0, x1, x2), (y0, y1, y2) = x, y
+    if not x0 < x1 < x2:
+        return None
+    # Newton form p(x) = y0 + f[x0,x1] (x - x0) + a (x - x0)(x - x1), a the second divided
+    # difference, so p'(x1) = f[x0,x1] + a (x1 - x0).
+    a = ((y2 - y1) / (x2 - x1) - (y1 - y0) / (x1 - x0)) / (x2 - x0)
+    if not a > 0:
+        return None
+    slope_at_x1 = (y1 - y0) / (x1 - x0) + a * (x1 - x0)
+    return float(10 ** (x1 - slope_at_x1 / (2 * a)))
 
 
 def _count(value: Any, name: str, minimum: int) -> int:
@@ -137,8 +180,8 @@ def suggest_lr(
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_iter: int = 100,
-    num_lrs: int = 8,
-    sweep_steps: int = 50,
+    num_lrs: int = 6,
+    sweep_steps: int = 48,
     seed: int | None = None,
     range_test_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
@@ -179,8 +222,8 @@ def suggest_lr(
     done = range_test.steps
     sweep = sweep_lr(model, optimizer, criterion, train_loader, lrs=np.geomspace(low, high, num_lrs),
                      steps=sweep_steps, seed=seed, progress=lambda i, n: report(done + i, done + n))
-    chosen, best, scores, stderr = pick(sweep)
-    lr = low if chosen is None else float(sweep.lrs[chosen])
-    return Confirmation(lr=lr, band=(low, high), scores=scores, stderr=stderr, best_index=best,
-                        chosen_index=chosen, range_test=range_test, sweep=sweep,
-                        cost_steps=range_test.steps + sweep_total)
+    chosen = pick(sweep)
+    return Confirmation(lr=low if chosen.lr is None else chosen.lr, band=(low, high), scores=chosen.scores,
+                        stderr=chosen.stderr, best_index=chosen.best_index,
+                        how="fallback" if chosen.lr is None else chosen.how, range_test=range_test,
+                        sweep=sweep, cost_steps=range_test.steps + sweep_total)
