@@ -152,12 +152,13 @@ def main() -> None:
             best_seq = min(best_seq, dt)
             dt, vmap_final = timed(lambda: vmapped(task, args.steps), device)
             best_vmap = min(best_vmap, dt)
-        agree = float(np.nanmax(np.abs(seq_final - vmap_final) / np.maximum(np.abs(seq_final), 1e-12)))
+        rel = np.abs(seq_final - vmap_final) / np.maximum(np.abs(seq_final), 1e-12)
         copy_steps = args.k * args.steps
         print(f"\n[{name}] {sum(p.numel() for p in task.model.parameters())} parameters")
         print(f"  sequential: {best_seq:8.3f} s  ({best_seq / copy_steps * 1e6:8.1f} us per copy-step)")
         print(f"  vmapped:    {best_vmap:8.3f} s  ({best_vmap / copy_steps * 1e6:8.1f} us per copy-step)")
-        print(f"  speed-up:   {best_seq / best_vmap:8.2f} x   (final losses agree to {agree:.1e} relative)")
+        print(f"  speed-up:   {best_seq / best_vmap:8.2f} x   (final losses agree: median {np.nanmedian(rel):.1e}, "
+              f"max {np.nanmax(rel):.1e} relative; float32 copies at the highest LRs are chaotic)")
         if name == "mlp":
             flops = step_flops(task) * copy_steps
             size = 8192 if device.type == "cuda" else 2048

@@ -27,7 +27,9 @@ def setup(*extra: nn.Module) -> tuple[nn.Module, list[tuple[torch.Tensor, torch.
 
 @pytest.mark.parametrize("cls", [torch.optim.SGD, torch.optim.AdamW], ids=["sgd", "adamw"])
 def test_cuda_sweep_equals_cpu_sweep(cls: type[torch.optim.Optimizer]) -> None:
-    model, data = setup(nn.BatchNorm1d(16))
+    # Adam would turn the rounding noise in the (zero) gradient of a bias just before a
+    # BatchNorm into O(lr) steps that differ between devices: BatchNorm only with SGD.
+    model, data = setup(nn.BatchNorm1d(16)) if cls is torch.optim.SGD else setup(nn.Tanh())
     kw = {"momentum": 0.9} if cls is torch.optim.SGD else {"weight_decay": 0.1}
     cpu = sweep_lr(model, cls(model.parameters(), lr=0.1, **kw), nn.CrossEntropyLoss(), data, lrs=LRS, steps=10,
                    val_loader=data[:2])
@@ -47,10 +49,13 @@ def test_cuda_sweep_equals_cpu_sweep(cls: type[torch.optim.Optimizer]) -> None:
     assert torch.equal(torch.cuda.get_rng_state(), cuda_rng)
 
 
-def test_cuda_dropout_masks_match_between_vmap_and_sequential() -> None:
+def test_cuda_dropout_masks_are_shared_by_the_copies() -> None:
+    # On CUDA the fused dropout kernel of an ordinary run draws other numbers than the
+    # vmapped bernoulli does, so only the sharing (not vmap == sequential) holds there.
     model, data = setup(nn.Dropout(0.5))
     model = model.cuda()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    a = sweep_lr(model, opt, nn.CrossEntropyLoss(), data, lrs=LRS, steps=6, seed=5)
-    b = sweep_lr(model, opt, nn.CrossEntropyLoss(), data, lrs=LRS, steps=6, seed=5, mode="sequential")
-    np.testing.assert_allclose(a.train_losses, b.train_losses, rtol=1e-10)
+    twin = sweep_lr(model, opt, nn.CrossEntropyLoss(), data, lrs=[0.1, 0.1], steps=6, seed=5)
+    np.testing.assert_array_equal(twin.train_losses[0], twin.train_losses[1])
+    again = sweep_lr(model, opt, nn.CrossEntropyLoss(), data, lrs=[0.1, 0.1], steps=6, seed=5)
+    np.testing.assert_array_equal(again.train_losses, twin.train_losses)

@@ -45,8 +45,10 @@ def model_loss(model: nn.Module, criterion: Criterion, tensors: dict[str, Tensor
 def step_seed(base_seed: int, step: int, device: torch.device) -> None:
     """Seed the CPU RNG (and ``device``'s) for step ``step``: every copy draws the same masks there.
 
-    Common random numbers make the copies differ by their learning rate only, and make
-    the sequential path draw exactly what the vmapped one (``randomness="same"``) draws.
+    Common random numbers make the copies differ by their learning rate only. On the CPU
+    the sequential path then draws exactly what the vmapped one (``randomness="same"``)
+    draws; on CUDA an unbatched dropout runs a fused kernel that draws other numbers from
+    the same seed, so there the copies share masks but the two paths differ.
     """
     seed = (base_seed + step) % (2**63)
     torch.random.default_generator.manual_seed(seed)
