@@ -5,6 +5,10 @@ backward per step on a shared batch, and updates all copies with a fused SGD/Ada
 rule exact to ``torch.optim``; it returns a :class:`SweepResult` with every copy's loss
 curve, the best LR and each copy's final state dict.
 
+Copies are independent, so a sweep of a slice of the LRs gives exactly those rows of the
+full sweep: a distributed layer calls ``sweep_lr`` with each rank's slice (same batches,
+same ``seed``) and joins the parts with :meth:`SweepResult.concat`.
+
 Examples:
     >>> import torch
     >>> from torch import nn
