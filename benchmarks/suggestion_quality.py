@@ -19,6 +19,10 @@ Tasks (they differ in model, optimizer and loss):
 * ``synth-mlp-adamw``: a 16-64-64-1 GELU MLP, AdamW (weight decay 0.01), MSE, regressing
   a fixed random teacher network plus noise; 4,096 training and 1,024 validation points,
   batch 64, 3 epochs (192 steps).
+* ``moons-mlp-nesterov`` (**held out**: added after ``suggest_lr``'s pick rule was chosen
+  on the three tasks above, and never used to choose it): two noisy interleaved
+  half-moons, a 2-32-32-1 tanh MLP, SGD with Nesterov momentum 0.9, binary
+  cross-entropy; 2,048 training and 512 validation points, batch 32, 3 epochs (192 steps).
 
 Oracle results are cached in ``benchmarks/.cache/`` (keyed by task, seed, grid and torch
 version). Wall times of a 100-step range test and of ``suggest_lr`` are measured side by
@@ -112,6 +116,35 @@ def _synthetic(batch: int) -> Callable[[int], Setup]:
     return build
 
 
+def _moons(batch: int) -> Callable[[int], Setup]:
+    """Two interleaved half-moons, a tanh MLP, SGD with Nesterov momentum, binary cross-entropy."""
+    from lrlab.data import tensor_loader
+
+    g = torch.Generator().manual_seed(4321)
+    n = 2048 + 512
+    t = torch.rand(n, generator=g) * torch.pi
+    label = torch.randint(0, 2, (n,), generator=g)
+    x = torch.stack([torch.cos(t) + label * 1.0, torch.sin(t) * (1 - 2 * label) + label * 0.4], dim=1)
+    x = x + 0.15 * torch.randn(n, 2, generator=g)
+    xs, ys = x.numpy(), label.float()[:, None].numpy()
+
+    def build(seed: int) -> Setup:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+        return Setup(model, opt, nn.BCEWithLogitsLoss(), tensor_loader(xs[:2048], ys[:2048], batch, shuffle=True,
+                                                                        seed=seed),
+                     tensor_loader(xs[2048:], ys[2048:], 512))
+
+    return build
+
+
+# Added after suggest_lr's pick rule was fixed, and never used to choose it: the check on a
+# task the rule was not selected on (a different model, optimizer and loss again).
+HELD_OUT = "moons-mlp-nesterov"
+
+
 def tasks(device: str = "cpu") -> list[Task]:
     return [
         Task("mnist-mlp-sgd", 96, _mnist("mlp", lambda p: torch.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), 128),
@@ -119,6 +152,7 @@ def tasks(device: str = "cpu") -> list[Task]:
         Task("mnist-cnn-adam", 126, _mnist("cnn", lambda p: torch.optim.Adam(p), nn.CrossEntropyLoss(label_smoothing=0.1),
                                            64), device),
         Task("synth-mlp-adamw", 192, _synthetic(64), device),
+        Task(HELD_OUT, 192, _moons(32), device),
     ]
 
 
@@ -213,7 +247,8 @@ def report(results: list[dict[str, Any]], command: str) -> None:
             d = res["rules"][r]
             lrs = [v for v in d["lr"] if v is not None]
             med_lr = f"{np.median(lrs):.3g}" if lrs else "n/a"
-            print(f"| {res['task']} | {r} | {np.median(d['regret']):.3f} | {np.max(d['regret']):.3f} | "
+            name = res["task"] + (" (held out)" if res["task"] == HELD_OUT else "")
+            print(f"| {name} | {r} | {np.median(d['regret']):.3f} | {np.max(d['regret']):.3f} | "
                   f"{sum(d['in_band'])}/{len(d['in_band'])} | {med_lr} | {int(np.median(d['cost']))} |")
     print()
     for res in results:

@@ -6,12 +6,14 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
+
+from lrlab._json import jsonable
 
 Progress = Callable[[int, int], None]
 
@@ -46,26 +48,6 @@ def out_dir(path: str) -> Path:
         raise ValueError(f"--out must be a folder, got the file {path!r}")
     p.mkdir(parents=True, exist_ok=True)
     return p
-
-
-def jsonable(value: Any) -> Any:
-    """Convert NumPy scalars/arrays and non-finite floats (-> null) for strict JSON."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def print_json(obj: Any) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lrlab._json import jsonable
 
 Progress = Callable[[int, int], None]
 
@@ -68,16 +69,6 @@ def run_demo(out: Path, parts: Sequence[str] | None = None) -> list[PartResult]:
     return results
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_summary(results: Sequence[PartResult], out: Path) -> Path:
     """Write ``summary.json`` (one entry per part) into ``out`` and return its path."""
     out = Path(out)
@@ -86,7 +77,7 @@ def write_summary(results: Sequence[PartResult], out: Path) -> Path:
         r.key: {
             "title": r.title,
             "figures": [p.name for p in r.figures],
-            **_finite(r.summary),
+            **jsonable(r.summary),
         }
         for r in results
     }
