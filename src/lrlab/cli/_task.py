@@ -60,7 +60,8 @@ def make_optimizer(name: str, params: Any, lr: float) -> Any:
     raise ValueError(f"--optimizer must be one of {OPTIMIZERS}, got {name!r}")
 
 
-def build_task(args: argparse.Namespace, lr: float, *, with_val: bool = False, ddp: Any = None) -> Task:
+def build_task(args: argparse.Namespace, lr: float, *, with_val: bool = False, ddp: Any = None,
+               data_parallel: bool = True) -> Task:
     """Build the task the flags describe; the optimizer starts at ``lr``.
 
     The validation loader (the ``"test"`` split) is built only ``with_val``, so a folder
@@ -68,7 +69,9 @@ def build_task(args: argparse.Namespace, lr: float, *, with_val: bool = False, d
     :class:`lrlab.distributed.DistContext` of several ranks, the model is wrapped in
     ``DistributedDataParallel`` (on ``cuda:LOCAL_RANK`` with nccl) and each rank reads
     its share of every global batch through a ``DistributedSampler``: ``--batch-size``
-    is then the batch of one rank, as in a DDP training script.
+    is then the batch of one rank, as in a DDP training script. With
+    ``data_parallel=False`` (the sweep, which spreads learning rates, not data, over the
+    ranks) every rank gets the plain model and the whole loader, on its own device.
 
     Raises:
         ValueError: For a bad batch size or device, or a folder without MNIST files.
@@ -90,9 +93,9 @@ def build_task(args: argparse.Namespace, lr: float, *, with_val: bool = False, d
             raise ValueError(f"--device must name a torch device, got {args.device!r}") from exc
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"--device {args.device} asked for CUDA, which is not available here")
-    distributed = ddp is not None and ddp.distributed
-    if distributed and ddp.backend == "nccl":
+    if ddp is not None and ddp.distributed and ddp.backend == "nccl":
         device = torch.device("cuda", ddp.local_rank)
+    distributed = ddp is not None and ddp.distributed and data_parallel
     source = data.EMBEDDED if args.data == "mnist" else args.data
     images, labels = data.load_mnist(source, "train")
     if distributed:

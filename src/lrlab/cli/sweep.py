@@ -86,9 +86,7 @@ def _run(args: argparse.Namespace, ctx: Any) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.val_batches < 0:
         raise ValueError(f"--val-batches must be >= 0, got {args.val_batches}")
-    if ctx.distributed and ctx.backend == "nccl":
-        args.device = f"cuda:{ctx.local_rank}"
-    task = build_task(args, lr=float(lrs[0]), with_val=args.val_batches > 0)
+    task = build_task(args, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
     with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=ctx.is_main and not args.json) as cb:
         result = sweep_lr(task.model, task.optimizer, task.criterion, task.train_loader, lrs=lrs,
                           steps=args.steps, val_loader=task.val_loader, val_batches=args.val_batches or None,
