@@ -44,6 +44,7 @@ __all__ = [
     "check_real",
     "check_grads",
     "lerp",
+    "weight_decay_step",
     "prepare",
     "as_dtype",
 ]
@@ -182,6 +183,19 @@ def lerp(start: Array, end: Array, weight: float) -> Array:
     if abs(weight) < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1.0 - weight)
+
+
+def weight_decay_step(g: Array, p: Array, lr_t: Any, weight_decay: float, decoupled: bool) -> tuple[Array, Array]:
+    """Apply weight decay as torch's Adam family does, returning ``(g, p)``.
+
+    Decoupled (AdamW-style): ``p <- p * (1 - lr * weight_decay)``; otherwise L2 in the
+    gradient: ``g <- g + weight_decay * p``. Nothing changes when ``weight_decay == 0``.
+    """
+    if weight_decay == 0:
+        return g, p
+    if decoupled:
+        return g, p * (1 - lr_t * weight_decay)
+    return g + weight_decay * p, p
 
 
 def prepare(grads: Any, params: Any) -> tuple[Array, Params]:

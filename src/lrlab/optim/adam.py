@@ -30,6 +30,7 @@ from lrlab.optim._base import (
     lerp,
     lr_at,
     prepare,
+    weight_decay_step,
 )
 
 __all__ = ["AdamState", "adam", "adamw"]
@@ -99,11 +100,7 @@ def adam(
         dtype = p.dtype
         lr_t = lr_at(lr, state.count, p)
         step = float(state.count + 1)
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr_t * weight_decay)
-            else:
-                g = g + weight_decay * p
+        g, p = weight_decay_step(g, p, lr_t, weight_decay, decoupled)
         exp_avg = lerp(state.exp_avg, g, 1 - beta1)
         exp_avg_sq = state.exp_avg_sq * beta2 + (1 - beta2) * g * g
         step_size = lr_t / (1 - beta1**step)

@@ -30,6 +30,7 @@ from lrlab.optim._base import (
     lerp,
     lr_at,
     prepare,
+    weight_decay_step,
 )
 
 __all__ = ["NAdamState", "nadam"]
@@ -96,11 +97,7 @@ def nadam(
         lr_t = lr_at(lr, state.count, p)
         step = float(state.count + 1)
         bias_correction2 = 1 - beta2**step
-        if weight_decay != 0:
-            if decoupled:
-                p = p * (1 - lr_t * weight_decay)
-            else:
-                g = g + weight_decay * p
+        g, p = weight_decay_step(g, p, lr_t, weight_decay, decoupled)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product = state.mu_product * mu
