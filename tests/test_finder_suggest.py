@@ -161,3 +161,20 @@ def test_errors():
         suggest(_designed(), "slide", adjust_value=-1)
     with pytest.raises(TypeError, match="unexpected keyword argument"):
         suggest(_designed(), "tutorial", skip_start=3)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_min_num_iter_is_the_shortest_readable_curve(method):
+    from lrlab.finder.suggest import min_num_iter
+
+    def curve(n):
+        lrs = np.geomspace(1e-4, 1, n)
+        losses = 2.0 - np.linspace(0, 1, n) ** 2 + 0.01 * np.sin(np.arange(n))
+        return LRFinderResult(lrs=lrs, losses=losses, smoothed=losses, val_losses=None, stop_reason="completed",
+                              start_lr=1e-4, end_lr=1.0, num_iter=n)
+
+    n = min_num_iter(method)
+    suggest(curve(n), method)
+    if n > 2:
+        with pytest.raises(ValueError, match="needs at least"):
+            suggest(curve(n - 1), method)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 METHODS = ("steepest", "minimum", "valley", "slide", "tutorial")
 DEFAULT_METHOD = "steepest"
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "Suggestion", "suggest", "steepest", "minimum", "valley", "slide", "tutorial"]
+__all__ = ["METHODS", "DEFAULT_METHOD", "Suggestion", "suggest", "min_num_iter", "steepest", "minimum", "valley", "slide", "tutorial"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,28 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "lr": self.lr, "lr_range": self.lr_range, "index": self.index, "loss": self.loss}
+
+
+# Finite points each rule needs after skipping (``slide``: ``lr_diff + 2`` with its default lr_diff=15).
+_NEED = {"steepest": 3, "minimum": 1, "valley": 2, "slide": 17, "tutorial": 2}
+
+
+def min_num_iter(method: str) -> int:
+    """The fewest range-test steps from which ``method`` can read a complete curve (default skips).
+
+    Examples:
+        >>> min_num_iter("steepest"), min_num_iter("slide")
+        (3, 18)
+    """
+    if method not in _NEED:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    need = _NEED[method]
+    if method == "tutorial":
+        return need
+    n = need
+    while n - n // 20 - n // 10 < need:
+        n += 1
+    return n
 
 
 def _finite_prefix(values: np.ndarray) -> int:
