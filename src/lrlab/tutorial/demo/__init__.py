@@ -21,10 +21,10 @@ Progress = Callable[[int, int], None]
 
 # (key, title, module) in the order the tutorial tells them.
 PARTS: tuple[tuple[str, str, str], ...] = (
-    ("landscapes", "Part 1: learning rate on 2D landscapes", "lrlab.demo.part1_landscapes"),
-    ("optimizers", "Part 2: optimizers from scratch", "lrlab.demo.part2_optimizers"),
-    ("schedules", "Part 3: learning-rate schedules", "lrlab.demo.part3_schedules"),
-    ("finder", "Part 4: the LR range test", "lrlab.demo.part4_finder"),
+    ("landscapes", "Part 1: learning rate on 2D landscapes", "lrlab.tutorial.demo.part1_landscapes"),
+    ("optimizers", "Part 2: optimizers from scratch", "lrlab.tutorial.demo.part2_optimizers"),
+    ("schedules", "Part 3: learning-rate schedules", "lrlab.tutorial.demo.part3_schedules"),
+    ("finder", "Part 4: the LR range test", "lrlab.tutorial.demo.part4_finder"),
 )
 
 __all__ = ["PARTS", "PartResult", "run_part", "run_demo", "write_summary"]

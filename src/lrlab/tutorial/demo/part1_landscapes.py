@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlab.demo import PartResult, Progress
+from lrlab.tutorial.demo import PartResult, Progress
 
 KEY, TITLE = "landscapes", "Part 1: learning rate on 2D landscapes"
 
 
 def run(out: Path, progress: Progress | None = None) -> PartResult:
     """Reproduce the tutorial's Part 1 and add the sensitivity curve."""
-    from lrlab import descent, landscapes, sensitivity
+    from lrlab.lab2d import descent, landscapes, sensitivity
     from lrlab.plots import landscapes as plots
     from lrlab.plots._figure import save
 

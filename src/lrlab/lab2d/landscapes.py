@@ -1,10 +1,10 @@
 """Two-dimensional loss landscapes: value, analytic gradient, minima, start and window.
 
 Every landscape is a pure NumPy function of two coordinates, so gradient descent on
-it can be run for thousands of learning rates at once (see :mod:`lrlab.descent`).
+it can be run for thousands of learning rates at once (see :mod:`lrlab.lab2d.descent`).
 
 Examples:
-    >>> from lrlab import landscapes
+    >>> from lrlab.lab2d import landscapes
     >>> f = landscapes.get("tutorial")
     >>> float(f.value(1.0, 1.0)), f.minima
     (0.0, ((1.0, 1.0),))

@@ -6,7 +6,7 @@ start point). Each row stops on its own the first time it leaves the box
 bound as a parameter); the other rows go on.
 
 Examples:
-    >>> from lrlab import descent, landscapes
+    >>> from lrlab.lab2d import descent, landscapes
     >>> res = descent.gradient_descent(landscapes.get("tutorial"), [0.001, 0.05],
     ...                                steps=100, start=(-1, 1))
     >>> res.steps.tolist(), res.diverged.tolist()
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from lrlab.landscapes import Landscape
+from lrlab.lab2d.landscapes import Landscape
 
 Array = np.ndarray
 Progress = Callable[[int, int], None]

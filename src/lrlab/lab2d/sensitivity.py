@@ -15,7 +15,7 @@ each into a zone:
 
 Examples:
     >>> import numpy as np
-    >>> from lrlab import landscapes, sensitivity
+    >>> from lrlab.lab2d import landscapes, sensitivity
     >>> s = sensitivity.sensitivity(landscapes.get("tutorial"), np.geomspace(1e-4, 0.1, 1000))
     >>> s.zones[0], s.zones[-1]
     ('slow', 'diverging')
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrlab.descent import Optimizer, Progress, as_lrs, descend, plain_gd
-from lrlab.landscapes import Landscape
+from lrlab.lab2d.descent import Optimizer, Progress, as_lrs, descend, plain_gd
+from lrlab.lab2d.landscapes import Landscape
 
 Array = np.ndarray
 OptimizerFactory = Callable[[Array], Optimizer]

@@ -4,10 +4,10 @@
 figure). :func:`tune` sweeps a log grid of learning rates for every optimizer — all
 LRs of one optimizer in a single vectorised pass — and reports the LR with the
 lowest final loss and the widest band of consecutive LRs that reach the minimum
-(see :mod:`lrlab.sensitivity` for the zones).
+(see :mod:`lrlab.lab2d.sensitivity` for the zones).
 
 Examples:
-    >>> from lrlab.compare import compare, tune
+    >>> from lrlab.lab2d.compare import compare, tune
     >>> c = compare("tutorial", ["sgd:lr=0.001", "adam:lr=0.1"], steps=100, start=(-1, 1))
     >>> [round(r.final_loss, 6) for r in c.runs]
     [3.601091, 0.000235]
@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.descent import as_starts, check_bound, check_steps, descend
-from lrlab.landscapes import Landscape, get
+from lrlab.lab2d.descent import as_starts, check_bound, check_steps, descend
+from lrlab.lab2d.landscapes import Landscape, get
 from lrlab.optim.spec import OptimizerSpec, as_spec
-from lrlab.sensitivity import SensitivityResult, sensitivity
+from lrlab.lab2d.sensitivity import SensitivityResult, sensitivity
 
 Array = np.ndarray
 Progress = Callable[[int, int], None]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lrlab.data.idx import read_idx, write_idx
+from lrlab.tutorial.data.idx import read_idx, write_idx
 
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader

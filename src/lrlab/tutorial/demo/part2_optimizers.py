@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlab.demo import PartResult, Progress
+from lrlab.tutorial.demo import PartResult, Progress
 
 KEY, TITLE = "optimizers", "Part 2: optimizers from scratch"
 
@@ -20,7 +20,7 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     optimizer, 241 LRs each, with the good bands) and ``part2_tuned_paths.png`` (each
     optimizer at its best LR).
     """
-    from lrlab.compare import TUTORIAL_SPECS, compare, tune
+    from lrlab.lab2d.compare import TUTORIAL_SPECS, compare, tune
     from lrlab.plots import optimizers as plots
     from lrlab.plots._figure import save
 

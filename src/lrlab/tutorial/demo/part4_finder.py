@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lrlab.demo import PartResult, Progress
+from lrlab.tutorial.demo import PartResult, Progress
 
 KEY, TITLE = "finder", "Part 4: the LR range test"
 FIXED_LRS = (1e-3, 0.1)
@@ -33,7 +33,7 @@ def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, see
 
     import torch
 
-    from lrlab import data, models
+    from lrlab.tutorial import data, models
 
     train = data.tensor_loader(*data.load_mnist("embedded", "train"), batch_size, shuffle=True, seed=seed)
     x_val, y_val = (torch.from_numpy(a) for a in data.load_mnist("embedded", "test"))
@@ -66,7 +66,7 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     """The tutorial's range test, its figure, every rule, and 3-epoch checks of the LRs."""
     import torch
 
-    from lrlab import data, models
+    from lrlab.tutorial import data, models
     from lrlab.finder import DEFAULT_METHOD, METHODS, find_lr, suggest
     from lrlab.plots._figure import save
     from lrlab.plots.finder import plot_finder
