@@ -93,7 +93,7 @@ def test_pick_drops_diverged_and_worsening_copies() -> None:
     got = pick(sweep(rows, [0.01, 0.1, 1.0, 0.05]))
     assert (got.best_index, got.lr, got.how) == (3, 0.05, "one-se")
     none = pick(sweep([[1.0, float("inf")], [1.0, 2.0]], [0.1, 1.0]))
-    assert (none.lr, none.best_index, none.how) == (None, None, "none")
+    assert (none.lr, none.best_index, none.how) == (None, None, "fallback")  # one name for an empty pick
 
 
 def regression() -> tuple[nn.Module, torch.optim.Optimizer, list[Any]]:

@@ -207,13 +207,13 @@ def test_dataloader_and_float32_model() -> None:
         ({"val_batches": 0, "val_loader": data(1)}, ValueError, r"val_batches must be >= 1, got 0"),
         ({"val_every": -1}, ValueError, r"val_every must be >= 1, got -1"),
         ({"mode": "fast"}, ValueError, r"mode must be one of"),
-        ({"seed": -3}, ValueError, r"seed must be an int >= 0"),
+        ({"seed": -3}, ValueError, r"seed must be None or an int >= 0, got -3"),
         ({"criterion": "mse"}, TypeError, r"criterion must be callable"),
         ({"loader": []}, ValueError, r"train_loader must yield at least one batch"),
         ({"loader": iter(data(2)), "steps": 5}, ValueError, r"one-shot iterator that ran out after 2"),
-        ({"loader": [torch.zeros(3)]}, TypeError, r"\(inputs, targets\) pairs, got a Tensor"),
+        ({"loader": [torch.zeros(3)]}, TypeError, r"batches must be \(inputs, targets\) pairs for the criterion, got a Tensor"),
         ({"val_loader": []}, ValueError, r"val_loader must yield at least one batch"),
-        ({"criterion": lambda out, y: out.sum(1)}, ValueError, r"criterion must return a scalar loss"),
+        ({"criterion": lambda out, y: out.sum(1)}, ValueError, r"the loss must be a scalar tensor, got shape \(8,\)"),
     ],
 )
 def test_bad_input_raises_clear_errors(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
@@ -234,7 +234,7 @@ def test_bad_model_or_optimizer() -> None:
         run(model, optimizer=torch.optim.SGD(other.parameters(), lr=0.1))
     for p in model.parameters():
         p.requires_grad_(False)
-    with pytest.raises(ValueError, match="trains none of model's parameters"):
+    with pytest.raises(ValueError, match=r"model must have trainable parameters \(requires_grad=True\), got none"):
         run(model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     model = mlp()
     groups = [{"params": model[0].parameters(), "lr": 0.0}, {"params": model[2].parameters(), "lr": 0.1}]

@@ -32,14 +32,15 @@ def make(train: list[list[float]], lrs: list[float] | None = None, val: list[lis
 
 
 def test_tail_steps() -> None:
-    assert [tail_steps(s) for s in (1, 9, 10, 25, 100)] == [1, 1, 1, 2, 10]
+    # The last quarter: the one window the sweep's best LR and the confirmation both read.
+    assert [tail_steps(s) for s in (1, 7, 8, 25, 100)] == [1, 1, 2, 6, 25]
 
 
 def test_best_is_lowest_tail_mean_of_train_loss() -> None:
-    # Copy 1 ends lowest on the last step alone but copy 2 has the lower mean of the last 2 of 20.
-    rows = [[3.0] * 20, [3.0] * 18 + [2.0, 0.5], [3.0] * 18 + [1.0, 1.0]]
+    # Copy 1 ends lowest on the last step alone but copy 2 has the lower mean of the last 2 of 8.
+    rows = [[3.0] * 8, [3.0] * 6 + [2.0, 0.5], [3.0] * 6 + [1.0, 1.0]]
     got = make(rows)
-    assert tail_steps(20) == 2
+    assert tail_steps(8) == 2
     assert got.scores.tolist() == [3.0, 1.25, 1.0]
     assert got.best_index == 2 and got.best_lr == pytest.approx(got.lrs[2])
     assert got.score_name == "mean train loss of the last 2 steps"

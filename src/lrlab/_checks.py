@@ -11,7 +11,7 @@ Examples:
     >>> check_int("num_iter", 0, minimum=2)
     Traceback (most recent call last):
     ...
-    ValueError: num_iter must be an int >= 2, got 0
+    ValueError: num_iter must be >= 2, got 0
     >>> check_choice("mode", "cos", ("exp", "linear"))
     Traceback (most recent call last):
     ...
@@ -61,13 +61,17 @@ def one_of(options: Iterable[Any]) -> str:
     return "one of " + ", ".join(repr(o) for o in options)
 
 
+def _num(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10_000 else f"{x:g}"
+
+
 def _rule(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f" in [{minimum:g}, {maximum:g}]"
+        return f" in [{_num(minimum)}, {_num(maximum)}]"
     if minimum is not None:
-        return f" >= {minimum:g}"
+        return f" >= {_num(minimum)}"
     if maximum is not None:
-        return f" <= {maximum:g}"
+        return f" <= {_num(maximum)}"
     return ""
 
 
@@ -80,10 +84,10 @@ def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | 
         ValueError: If it is outside the bounds (``hint`` is appended after a semicolon).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int{_rule(minimum, maximum)}, got {show(value)}")
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {show(value)}")
     i = int(value)
     if (minimum is not None and i < minimum) or (maximum is not None and i > maximum):
-        raise ValueError(f"{name} must be an int{_rule(minimum, maximum)}, got {i}" + (f"; {hint}" if hint else ""))
+        raise ValueError(f"{name} must be{_rule(minimum, maximum)}, got {i:,}" + (f"; {hint}" if hint else ""))
     return i
 
 
@@ -98,14 +102,15 @@ def check_real(name: str, value: Any, minimum: float | None = None, maximum: flo
         ValueError: If it is NaN, infinite (when ``finite``) or outside the bounds.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {show(value)}")
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {show(value)}")
     f = float(value)
-    if math.isnan(f) or (finite and math.isinf(f)):
-        raise ValueError(f"{name} must be a finite number, got {show(value)}")
-    if above is not None and not f > above:
-        raise ValueError(f"{name} must be > {above:g}, got {show(value)}")
-    if (minimum is not None and f < minimum) or (maximum is not None and f > maximum):
-        raise ValueError(f"{name} must be{_rule(minimum, maximum)}, got {show(value)}")
+    bounds = f" > {_num(above)}" if above is not None else ""
+    bounds += _rule(minimum, maximum) if not bounds else ""
+    rule = ("a finite number" if finite else "a number") + bounds
+    bad = math.isnan(f) or (finite and math.isinf(f)) or (above is not None and not f > above)
+    bad = bad or (minimum is not None and f < minimum) or (maximum is not None and f > maximum)
+    if bad:
+        raise ValueError(f"{name} must be {rule}, got {show(value)}")
     return f
 
 
@@ -116,8 +121,8 @@ def check_positive(name: str, value: Any) -> float:
 
 def check_fraction(name: str, value: Any) -> float:
     """A real number in ``[0, 1)`` (an EMA factor)."""
-    f = check_real(name, value, minimum=0.0)
-    if not f < 1.0:
+    f = check_real(name, value)
+    if not 0.0 <= f < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {show(value)}")
     return f
 
@@ -125,7 +130,7 @@ def check_fraction(name: str, value: Any) -> float:
 def check_bool(name: str, value: Any) -> bool:
     """``True`` or ``False`` (not 0/1, not a string)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {show(value)}")
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {show(value)}")
     return bool(value)
 
 
@@ -142,7 +147,7 @@ def check_callable(name: str, value: Any, *, allow_none: bool = False) -> Any:
     if value is None and allow_none:
         return None
     if not callable(value):
-        raise TypeError(f"{name} must be callable, got {show(value)}")
+        raise TypeError(f"{name} must be callable, got {type(value).__name__} {show(value)}")
     return value
 
 
@@ -150,4 +155,7 @@ def check_seed(name: str, value: Any) -> int | None:
     """``None`` or an int >= 0 (a seed)."""
     if value is None:
         return None
-    return check_int(name, value, minimum=0)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise (ValueError if isinstance(value, numbers.Integral) and not isinstance(value, bool) else TypeError)(
+            f"{name} must be None or an int >= 0, got {show(value)}")
+    return int(value)

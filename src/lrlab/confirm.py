@@ -20,7 +20,8 @@ held-out task, added after the rule was fixed, is the honest check.
 3. **Sweep.** ``num_lrs`` LRs log-spaced over ``[low, high]`` train ``sweep_steps``
    steps each from the model's current state, all on the same batches, in one vmapped
    pass (:func:`lrlab.sweep_lr`).
-4. **Pick.** Each copy's score is its mean train loss over the last quarter of the sweep.
+4. **Pick.** Each copy's score is its mean train loss over the last quarter of the sweep
+   (the window :attr:`lrlab.SweepResult.scores` reads, :func:`lrlab.sweep.result.tail_steps`).
    Copies whose loss went non-finite or ended above where it started are out.
 
    * When the best copy has usable neighbours on both sides, the optimum is bracketed: the
@@ -32,7 +33,7 @@ held-out task, added after the rule was fixed, is the honest check.
      error of the best (the one-standard-error rule, Breiman et al., 1984). The error is
      *paired*: all copies saw the same batches, so it is the standard error of the mean of
      the step-by-step differences between the copy's losses and the best copy's.
-   * If every copy is out, the pick is ``low``.
+   * If every copy is out, the pick is ``low`` (``how == "fallback"``).
 
    A one-standard-error step to the left of the vertex was tried as well and lost on all
    three tasks of ``benchmarks/suggestion_quality.py`` (see the README's table).
@@ -51,10 +52,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from lrlab._checks import Progress, check_int
 from lrlab.finder import LRFinderResult, find_lr, suggest
 from lrlab.sweep import SweepResult, sweep_lr
-
-Progress = Callable[[int, int], None]
+from lrlab.sweep.result import tail_steps
+from lrlab.train.contract import Criterion, StepFn
 
 # The band spans at most three decades (rule step 2).
 MAX_BAND_RATIO = 1000.0
@@ -69,7 +71,7 @@ class Pick(NamedTuple):
     best_index: int | None
     scores: np.ndarray
     stderr: np.ndarray
-    how: str  # "interpolated", "one-se" or "none"
+    how: str  # "interpolated", "one-se" or "fallback" (every copy is out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +99,10 @@ class Confirmation:
     range_test: LRFinderResult
     sweep: SweepResult
     cost_steps: int
+
+    def __repr__(self) -> str:
+        return (f"Confirmation(lr={self.lr:.4g}, band=({self.band[0]:.3g}, {self.band[1]:.3g}), how={self.how!r}, "
+                f"{self.sweep.num_lrs} LRs x {self.sweep.steps} steps, cost_steps={self.cost_steps})")
 
     def to_dict(self) -> dict[str, Any]:
         """The numbers as plain Python values (non-finite floats kept as float NaN/Inf)."""
@@ -131,11 +137,11 @@ def band_of(result: LRFinderResult) -> tuple[float, float]:
 def pick(sweep: SweepResult) -> Pick:
     """Apply rule step 4 (module doc) to a sweep."""
     losses = sweep.train_losses
-    tail = losses[:, -max(1, sweep.steps // 4):]
+    tail = losses[:, -tail_steps(sweep.steps):]
     scores = tail.mean(axis=1)
     usable = np.isfinite(losses).all(axis=1) & (scores < losses[:, 0])
     if not usable.any():
-        return Pick(None, None, scores, np.full(len(scores), np.nan), "none")
+        return Pick(None, None, scores, np.full(len(scores), np.nan), "fallback")
     best = int(np.flatnonzero(usable)[np.argmin(scores[usable])])
     diff = tail - tail[best]
     stderr = diff.std(axis=1, ddof=1) / np.sqrt(tail.shape[1]) if tail.shape[1] > 1 else np.zeros(len(scores))
@@ -166,20 +172,13 @@ def _vertex(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(10 ** (x1 - slope_at_x1 / (2 * a)))
 
 
-def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def suggest_lr(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    criterion: Callable[[Any, Any], torch.Tensor],
+    criterion: Criterion | None,
     train_loader: Iterable[Any],
     *,
+    step_fn: StepFn | None = None,
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_iter: int = 100,
@@ -196,6 +195,8 @@ def suggest_lr(
 
     Args:
         model, optimizer, criterion, train_loader: As for :func:`lrlab.find_lr`.
+        step_fn: ``step_fn(model, batch) -> loss`` (or an output with ``.loss``) for batches
+            that are not ``(x, y)`` pairs; the range test and the sweep both use it.
         start_lr, end_lr, num_iter: The range test's sweep.
         num_lrs: LRs the confirmation sweep tries (>= 2).
         sweep_steps: Training steps of each sweep copy (>= 4, so a quarter is a step).
@@ -210,9 +211,13 @@ def suggest_lr(
         ValueError, TypeError: For bad arguments (before anything runs), and as
             :func:`lrlab.find_lr` and :func:`lrlab.sweep_lr` raise them.
     """
-    num_lrs = _count(num_lrs, "num_lrs", 2)
-    sweep_steps = _count(sweep_steps, "sweep_steps", 4)
+    num_lrs = check_int("num_lrs", num_lrs, 2)
+    sweep_steps = check_int("sweep_steps", sweep_steps, 4)
     options = dict(range_test_options or {})
+    if "step_fn" in options:  # one batch -> loss contract for both stages
+        if step_fn is not None:
+            raise ValueError("step_fn must be given once, got it both as an argument and in range_test_options")
+        step_fn = options.pop("step_fn")
     clash = sorted(set(options) & {"start_lr", "end_lr", "num_iter", "progress"})
     if clash:
         raise ValueError(f"range_test_options must not repeat suggest_lr's own arguments, got {clash}")
@@ -220,13 +225,14 @@ def suggest_lr(
     report = progress or (lambda done, total: None)
 
     range_test = find_lr(model, optimizer, criterion, train_loader, start_lr=start_lr, end_lr=end_lr,
-                         num_iter=num_iter, progress=lambda i, n: report(i, n + sweep_total), **options)
+                         num_iter=num_iter, step_fn=step_fn, progress=lambda i, n: report(i, n + sweep_total),
+                         **options)
     low, high = band_of(range_test)
     done = range_test.steps
     sweep = sweep_lr(model, optimizer, criterion, train_loader, lrs=np.geomspace(low, high, num_lrs),
-                     steps=sweep_steps, seed=seed, progress=lambda i, n: report(done + i, done + n))
+                     steps=sweep_steps, step_fn=step_fn, seed=seed, progress=lambda i, n: report(done + i, done + n))
     chosen = pick(sweep)
     return Confirmation(lr=low if chosen.lr is None else chosen.lr, band=(low, high), scores=chosen.scores,
                         stderr=chosen.stderr, best_index=chosen.best_index,
-                        how="fallback" if chosen.lr is None else chosen.how, range_test=range_test,
+                        how=chosen.how, range_test=range_test,
                         sweep=sweep, cost_steps=range_test.steps + sweep_total)

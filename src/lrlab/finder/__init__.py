@@ -4,8 +4,9 @@
 RNGs come back bitwise as they were) and returns an :class:`LRFinderResult`;
 ``suggest(result, method)`` applies one of :data:`METHODS` and returns a
 :class:`Suggestion`. The pieces are public for loops built on them (the distributed
-range test, the confirmation sweep): ``StateGuard``, ``lr_sequence``, ``LossMonitor``,
-``train_step`` and the ``StepFn`` convention.
+range test, the confirmation sweep): ``lr_sequence`` and ``LossMonitor``; the ground
+floor's ``StateGuard``, ``train_step`` and ``StepFn`` (from :mod:`lrlab.train`) are
+re-exported here too.
 
 The result, the rules and the LR sequence are NumPy only; the torch-backed names load
 on first use, so reading a saved curve or listing :data:`METHODS` does not import torch.
@@ -29,10 +30,11 @@ from lrlab.finder.suggest import DEFAULT_METHOD, METHODS, Suggestion, suggest
 _LAZY = {
     "find_lr": "lrlab.finder.loop",
     "GPU_CHECK_EVERY": "lrlab.finder.loop",
-    "StateGuard": "lrlab.finder._guard",
-    "StepFn": "lrlab.finder._step",
-    "criterion_step": "lrlab.finder._step",
-    "train_step": "lrlab.finder._step",
+    # The ground floor's names, kept here for code written against lrlab.finder.
+    "StateGuard": "lrlab.train.guard",
+    "StepFn": "lrlab.train.contract",
+    "criterion_step": "lrlab.train.contract",
+    "train_step": "lrlab.train.step",
 }
 
 __all__ = [

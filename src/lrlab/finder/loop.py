@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -10,15 +9,17 @@ import torch
 from torch import nn
 
 from lrlab import distributed
-from lrlab.finder._checks import amp_dtype, check_int, check_loader, check_model_and_optimizer, check_range
-from lrlab.finder._checks import group_ratios
-from lrlab.finder._guard import StateGuard
+from lrlab._checks import Progress, check_callable, check_int
+from lrlab.finder._checks import amp_dtype, check_range
 from lrlab.finder._monitor import COMPLETED, LossMonitor, lr_sequence
 from lrlab.finder._record import Recorder
-from lrlab.finder._step import BatchCycler, StepFn, criterion_step, eval_loss, to_device, train_step
 from lrlab.finder.result import LRFinderResult
+from lrlab.train.batches import LoaderCycle, take
+from lrlab.train.checks import check_loader, check_model_and_optimizer, group_ratios
+from lrlab.train.contract import Criterion, StepFn, make_step
+from lrlab.train.guard import StateGuard
+from lrlab.train.step import eval_loss, train_step
 
-Progress = Callable[[int, int], None]
 LossReduce = Callable[[torch.Tensor], torch.Tensor]
 
 # Steps between host syncs on an accelerator; a CPU checks every step (no sync to save).
@@ -30,7 +31,7 @@ __all__ = ["find_lr", "GPU_CHECK_EVERY"]
 def find_lr(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    criterion: Callable[[Any, Any], torch.Tensor] | None,
+    criterion: Criterion | None,
     train_loader: Iterable[Any],
     *,
     start_lr: float = 1e-7,
@@ -83,7 +84,7 @@ def find_lr(
             may be ``None`` when ``step_fn`` is given.
         train_loader: A DataLoader or any re-iterable of batches (a list ...).
         start_lr, end_lr: The LR range, ``0 < start_lr < end_lr``.
-        num_iter: Optimizer steps, ``>= 2``.
+        num_iter: Optimizer steps, ``2 <= num_iter <= 1,000,000``.
         mode: ``"exp"`` or ``"linear"``.
         smooth: EMA factor in ``[0, 1)``; 0 disables smoothing.
         diverge_th: Stop when the smoothed loss exceeds this multiple of its best (``> 1``).
@@ -93,8 +94,9 @@ def find_lr(
         accumulation_steps: Micro-batches per optimizer step, ``>= 1``.
         amp: ``True`` (float16 on CUDA, bfloat16 elsewhere) or a dtype: the forward
             runs under ``torch.autocast``; float16 also uses a ``GradScaler``.
-        step_fn: ``step_fn(model, batch) -> scalar loss`` for batches that are not
-            ``(x, y)`` (dicts, models returning their own loss).
+        step_fn: ``step_fn(model, batch) -> loss`` for batches that are not ``(x, y)``
+            (dicts, models returning their own loss); it may return the scalar loss or an
+            output with a ``.loss`` (a Hugging Face model's), see :mod:`lrlab.train.contract`.
         device: Where batches go; must be the model's device (lrlab never moves a model).
         check_every: Steps between stop-rule checks (default: 1 on CPU, 10 otherwise).
         reduce_loss: Applied to each chunk of step losses (a 1-D tensor, or 2 x k with
@@ -129,17 +131,14 @@ def find_lr(
     val_batches = check_int("val_batches", val_batches, 1)
     every = 1 if dev.type == "cpu" else GPU_CHECK_EVERY
     every = every if check_every is None else check_int("check_every", check_every, 1)
-    if step_fn is None and criterion is None:
-        raise TypeError("give a criterion, or a step_fn(model, batch) -> loss")
-    for name, fn in (("criterion", criterion), ("step_fn", step_fn), ("progress", progress), ("reduce_loss", reduce_loss)):
-        if fn is not None and not callable(fn):
-            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    step = make_step(criterion, step_fn)
+    check_callable("progress", progress, allow_none=True)
+    check_callable("reduce_loss", reduce_loss, allow_none=True)
     check_loader("train_loader", train_loader)
     if val_loader is not None:
         check_loader("val_loader", val_loader)
     ratios = group_ratios(optimizer)
     dtype = amp_dtype(amp, dev)
-    step = step_fn if step_fn is not None else criterion_step(criterion)  # type: ignore[arg-type]
 
     if reduce_loss is None and distributed.is_active():
         # Under DDP every rank records the ranks' mean loss: the same curve, the same
@@ -152,8 +151,8 @@ def find_lr(
     with StateGuard(model, optimizer):
         autocast = None if dtype is None else torch.autocast(dev.type, dtype=dtype)
         scaler = torch.amp.GradScaler(dev.type) if dtype == torch.float16 else None
-        batches = BatchCycler(train_loader, "train_loader")
-        val_data = None if val_loader is None else _take(val_loader, val_batches, dev)
+        batches = LoaderCycle(train_loader, "train_loader")
+        val_data = None if val_loader is None else take(val_loader, val_batches, dev, "val_loader")
         setters = [_lr_setter(g, r) for g, r in zip(optimizer.param_groups, ratios)]
         model.train()
         for i, lr in enumerate(lrs.tolist()):
@@ -194,10 +193,3 @@ def _lr_setter(group: dict[str, Any], ratio: float) -> Callable[[float], None]:
         group["lr"] = lr * ratio
 
     return set_lr
-
-
-def _take(loader: Iterable[Any], count: int, device: torch.device) -> list[Any]:
-    batches = [to_device(b, device) for b in itertools.islice(loader, count)]
-    if not batches:
-        raise ValueError("val_loader yielded no batches")
-    return batches

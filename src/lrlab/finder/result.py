@@ -8,10 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from lrlab._checks import one_of
 from lrlab.finder._monitor import STOP_REASONS
 from lrlab.finder.suggest import DEFAULT_METHOD, Suggestion, suggest
 
-__all__ = ["LRFinderResult"]
+__all__ = ["LRFinderResult", "FLAT_DROP"]
+
+# A curve whose smoothed loss never falls more than this fraction below its start is flat.
+FLAT_DROP = 0.01
 
 
 def _frozen(values: Any) -> np.ndarray:
@@ -61,7 +65,7 @@ class LRFinderResult:
         if any(size != n for size in others) or self.lrs.ndim != 1:
             raise ValueError(f"lrs, losses, smoothed and val_losses must be 1-D of equal length, got {[n, *others]}")
         if self.stop_reason not in STOP_REASONS:
-            raise ValueError(f"stop_reason must be one of {STOP_REASONS}, got {self.stop_reason!r}")
+            raise ValueError(f"stop_reason must be {one_of(STOP_REASONS)}, got {self.stop_reason!r}")
         if self.monitor not in ("train", "val"):
             raise ValueError(f"monitor must be 'train' or 'val', got {self.monitor!r}")
 
@@ -69,6 +73,36 @@ class LRFinderResult:
     def steps(self) -> int:
         """How many steps were recorded (``num_iter`` unless the test stopped early)."""
         return int(self.lrs.size)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What makes this curve a poor basis for a suggestion, in words (empty when nothing does).
+
+        * A **flat** curve: the smoothed loss never fell more than :data:`FLAT_DROP` (1%) below
+          its first value, so every rule reads noise (the steepest point of a flat curve is
+          anywhere). The range probably missed the LRs where the model trains.
+        """
+        finite = self.smoothed[np.isfinite(self.smoothed)]
+        if finite.size < 2:
+            return ("the range test recorded fewer than 2 finite losses: lower start_lr or check the model",)
+        first, best = float(finite[0]), float(finite.min())
+        if first - best <= FLAT_DROP * abs(first):
+            return (
+                f"the smoothed loss never fell more than {FLAT_DROP:.0%} below its first value ({first:.4g}) "
+                f"over {self.start_lr:g}..{self.lrs[-1]:g}: the curve is flat and any suggestion read off it is "
+                "noise; widen the range (end_lr), run more steps, or check that the model trains",
+            )
+        return ()
+
+    def __repr__(self) -> str:
+        finite = np.isfinite(self.smoothed)
+        best = ""
+        if finite.any():
+            i = int(np.flatnonzero(finite)[np.argmin(self.smoothed[finite])])
+            best = f", best smoothed loss {self.smoothed[i]:.4g} at lr {self.lrs[i]:.3g}"
+        flat = ", flat" if self.warnings else ""
+        return (f"LRFinderResult({self.steps}/{self.num_iter} steps, {self.start_lr:g}..{self.end_lr:g} {self.mode}, "
+                f"{self.stop_reason}{best}{flat}, monitor={self.monitor!r})")
 
     def suggest(self, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
         """The learning rate rule ``method`` reads off this curve (see :mod:`lrlab.finder.suggest`)."""
@@ -104,6 +138,11 @@ class LRFinderResult:
             return None if values is None else np.array([math.nan if v is None else v for v in values])
 
         keys = ("stop_reason", "start_lr", "end_lr", "num_iter", "mode", "smooth", "diverge_th", "monitor")
+        if not isinstance(doc, dict):
+            raise TypeError(f"doc must be a dict (LRFinderResult.to_dict()'s output), got {type(doc).__name__}")
+        missing = [k for k in ("lrs", "losses", "smoothed", *keys) if k not in doc]
+        if missing:
+            raise ValueError(f"doc must have every key of LRFinderResult.to_dict()'s output, got none for {missing}")
         return cls(
             lrs=arr(doc["lrs"]),
             losses=arr(doc["losses"]),

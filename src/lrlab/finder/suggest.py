@@ -21,12 +21,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from lrlab.finder.result import LRFinderResult
+from lrlab._checks import check_choice
+
+
+class Curve(Protocol):
+    """What the rules read: a range test's LRs, raw and smoothed losses (an :class:`~lrlab.finder.LRFinderResult`)."""
+
+    @property
+    def lrs(self) -> np.ndarray: ...
+
+    @property
+    def losses(self) -> np.ndarray: ...
+
+    @property
+    def smoothed(self) -> np.ndarray: ...
 
 METHODS = ("steepest", "minimum", "valley", "slide", "tutorial")
 DEFAULT_METHOD = "steepest"
@@ -67,9 +79,7 @@ def min_num_iter(method: str) -> int:
         >>> min_num_iter("steepest"), min_num_iter("slide")
         (3, 18)
     """
-    if method not in _NEED:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    need = _NEED[method]
+    need = _NEED[check_choice("method", method, METHODS)]
     if method == "tutorial":
         return need
     n = need
@@ -92,7 +102,7 @@ def _skip(name: str, value: int | None, default: int) -> int:
 
 
 def _window(
-    result: LRFinderResult, rule: str, skip_start: int | None, skip_end: int | None, need: int
+    result: Curve, rule: str, skip_start: int | None, skip_end: int | None, need: int
 ) -> tuple[int, np.ndarray, np.ndarray]:
     n = _finite_prefix(result.smoothed)
     a = _skip("skip_start", skip_start, n // 10)
@@ -105,7 +115,7 @@ def _window(
     return a, result.lrs[a:b], result.smoothed[a:b]
 
 
-def _make(result: LRFinderResult, method: str, lr: float, lr_range: tuple[float, float] | None) -> Suggestion:
+def _make(result: Curve, method: str, lr: float, lr_range: tuple[float, float] | None) -> Suggestion:
     n = _finite_prefix(result.smoothed)
     log_lrs = np.log10(result.lrs[:n]) if n else np.log10(result.lrs[:1])
     index = int(np.argmin(np.abs(log_lrs - np.log10(lr))))
@@ -114,7 +124,7 @@ def _make(result: LRFinderResult, method: str, lr: float, lr_range: tuple[float,
     return Suggestion(method, float(lr), rng, index, loss)
 
 
-def steepest(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+def steepest(result: Curve, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
     """LR of the steepest descent of the smoothed loss against ``log10(lr)``.
 
     Raises:
@@ -135,14 +145,14 @@ def steepest(result: LRFinderResult, *, skip_start: int | None = None, skip_end:
     return _make(result, "steepest", lrs[i], (lrs[lo], lrs[hi]))
 
 
-def minimum(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+def minimum(result: Curve, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
     """A tenth of the LR at the smoothed loss's minimum (fastai's ``minimum``)."""
     _, lrs, sm = _window(result, "minimum", skip_start, skip_end, 1)
     lr_min = lrs[int(np.argmin(sm))]
     return _make(result, "minimum", lr_min / 10, (lr_min / 10, lr_min))
 
 
-def valley(result: LRFinderResult, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
+def valley(result: Curve, *, skip_start: int | None = None, skip_end: int | None = None) -> Suggestion:
     """fastai's ``valley``: a point about half-way down the longest valley of the smoothed loss.
 
     ``lds[i]`` is the length of the longest strictly decreasing subsequence ending at
@@ -164,7 +174,7 @@ def valley(result: LRFinderResult, *, skip_start: int | None = None, skip_end: i
 
 
 def slide(
-    result: LRFinderResult,
+    result: Curve,
     *,
     lr_diff: int = 15,
     thresh: float = 0.005,
@@ -196,7 +206,7 @@ def slide(
     return _make(result, "slide", lrs[local] * adjust_value, None)
 
 
-def tutorial(result: LRFinderResult) -> Suggestion:
+def tutorial(result: Curve) -> Suggestion:
     """The tutorial's rule: ``lrs[argmin(np.gradient(losses)[: n // 2])]`` on the raw losses."""
     n = _finite_prefix(result.losses)
     if n < 2:
@@ -215,12 +225,14 @@ _RULES: dict[str, Callable[..., Suggestion]] = {
 }
 
 
-def suggest(result: LRFinderResult, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
+def suggest(result: Curve, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
     """Apply the rule ``method`` (one of :data:`METHODS`) with its keyword ``options``.
 
     Raises:
         ValueError: If ``method`` is unknown, or the curve is too short for the rule.
     """
-    if method not in _RULES:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice("method", method, METHODS)
+    for name in ("lrs", "losses", "smoothed"):
+        if not isinstance(getattr(result, name, None), np.ndarray):
+            raise TypeError(f"result must be a range test's result (an LRFinderResult), got {type(result).__name__}")
     return _RULES[method](result, **options)

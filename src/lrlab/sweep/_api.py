@@ -12,15 +12,22 @@ import torch
 from torch import nn
 
 from lrlab import distributed
+from lrlab._checks import Progress, check_callable, check_choice, check_int, check_seed, show
 from lrlab.sweep._batches import BatchStream, validation_batches
-from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, val_step_set
+from lrlab.sweep._common import Outcome, val_step_set
 from lrlab.sweep._engine import BatchingFailed, UnusedParameters, run_vmapped
 from lrlab.sweep._plan import SweepPlan, make_plan
 from lrlab.sweep._ranks import sweep_across_ranks
 from lrlab.sweep._sequential import run_sequential
 from lrlab.sweep.result import SweepResult
+from lrlab.train.checks import check_loader, unwrap
+from lrlab.train.contract import Criterion, StepFn, make_step
+from lrlab.train.guard import TrainModes
+from lrlab.train.shape import Shape, shape_factors
 
 MODES = ("auto", "vmap", "sequential")
+# The most copies one sweep trains (each holds a copy of the model and its optimizer state).
+MAX_LRS = 10_000
 
 
 class SweepFallbackWarning(RuntimeWarning):
@@ -34,24 +41,23 @@ def check_lrs(lrs: Any) -> np.ndarray:
         ValueError: If it is not one-dimensional, is empty, or holds an LR that is not a
             positive finite number.
     """
-    arr = np.asarray(lrs.detach().cpu() if isinstance(lrs, torch.Tensor) else lrs, dtype=np.float64)
+    if isinstance(lrs, (str, bytes)):
+        raise TypeError(f"lrs must be a sequence of numbers (a list or an array), got the string {show(lrs)}; "
+                        "write lrs=[0.1, 1] or np.geomspace(1e-3, 1, 16)")
+    try:
+        arr = np.asarray(lrs.detach().cpu() if isinstance(lrs, torch.Tensor) else lrs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"lrs must be a sequence of numbers, got {show(lrs)}") from None
     if arr.ndim != 1:
         raise ValueError(f"lrs must be a 1-D sequence of learning rates, got shape {arr.shape}")
     if arr.size < 1:
         raise ValueError("lrs must hold at least one learning rate (K >= 1), got none")
+    if arr.size > MAX_LRS:
+        raise ValueError(f"lrs must hold at most {MAX_LRS:,} learning rates, got {arr.size:,}")
     bad = arr[~(np.isfinite(arr) & (arr > 0))]
     if bad.size:
         raise ValueError(f"lrs must all be positive and finite, got {bad.tolist()}")
     return arr
-
-
-def _check_count(value: Any, name: str, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def _fork_rng(device: torch.device) -> contextlib.AbstractContextManager[Any]:
@@ -64,11 +70,13 @@ def _fork_rng(device: torch.device) -> contextlib.AbstractContextManager[Any]:
 def sweep_lr(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    criterion: Criterion,
+    criterion: Criterion | None,
     train_loader: Iterable[Any],
     *,
     lrs: Sequence[float] | np.ndarray | torch.Tensor,
     steps: int,
+    schedule: Shape = None,
+    step_fn: StepFn | None = None,
     val_loader: Iterable[Any] | None = None,
     val_batches: int | None = 10,
     val_every: int | None = None,
@@ -81,7 +89,8 @@ def sweep_lr(
 
     Each copy starts from the model's current parameters and buffers and a fresh state of
     the optimizer's class with its param groups' settings, its LR replaced by ``lrs[k]``
-    (other param groups keep their LR ratios to the first). SGD, Adam and AdamW run fused
+    (other param groups keep their LR ratios to the first); under a ``schedule`` shape,
+    step ``t`` trains copy ``k`` at ``lrs[k] * factor[t]`` (as ``LambdaLR`` would). SGD, Adam and AdamW run fused
     over stacked copies in one ``vmap`` pass per step, exact to ``torch.optim``; any other
     optimizer, and any model ``vmap`` cannot batch, runs the copies one after another with
     the real optimizer (one :class:`SweepFallbackWarning` says so; results are the same).
@@ -91,11 +100,18 @@ def sweep_lr(
     Args:
         model: The model to copy; it is never modified.
         optimizer: Optimizer over ``model``'s parameters; its class and settings are used.
-        criterion: ``criterion(model(x), y)`` must return a scalar loss.
-        train_loader: A DataLoader or any re-iterable of ``(x, y)`` batches, cycled if short.
-        lrs: K > 0 learning rates (K >= 1).
+        criterion: ``criterion(model(x), y)`` must return a scalar loss for ``(x, y)``
+            batches; may be ``None`` when ``step_fn`` is given.
+        train_loader: A DataLoader or any re-iterable of batches, cycled if short.
+        lrs: K > 0 learning rates (1 <= K <= 10,000): the peak LRs under ``schedule``.
         steps: Training steps per copy (>= 1).
-        val_loader: Optional loader of ``(x, y)`` batches for the validation loss (eval mode).
+        schedule: The LR schedule's shape over the ``steps`` steps (peak 1): ``None``
+            (constant), an lrlab Schedule or spec, a callable ``step -> factor``, a factory
+            ``optimizer -> LRScheduler``, or ``steps`` factors (:mod:`lrlab.train.shape`).
+        step_fn: ``step_fn(model, batch) -> loss`` (or an output with ``.loss``) for batches
+            that are not ``(x, y)`` pairs, as in :func:`lrlab.find_lr`; it is run on each
+            copy's tensors through ``torch.func.functional_call``.
+        val_loader: Optional loader of batches for the validation loss (eval mode).
         val_batches: How many validation batches to use (``None``: all).
         val_every: Validate every this many steps as well as after the last (``None``: last only).
         mode: ``"auto"``, ``"vmap"`` (raise instead of falling back) or ``"sequential"``.
@@ -115,22 +131,25 @@ def sweep_lr(
         TypeError: For arguments of the wrong type or batches that are not ``(x, y)`` pairs.
     """
     lr_array = check_lrs(lrs)
-    _check_count(steps, "steps")
-    _check_count(val_batches, "val_batches", allow_none=True)
-    _check_count(val_every, "val_every", allow_none=True)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if not callable(criterion):
-        raise TypeError(f"criterion must be callable, got {type(criterion).__name__}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
-    if isinstance(model, nn.parallel.DistributedDataParallel):
-        model = model.module
+    steps = check_int("steps", steps, 1)
+    if val_batches is not None:
+        check_int("val_batches", val_batches, 1)
+    if val_every is not None:
+        check_int("val_every", val_every, 1)
+    check_choice("mode", mode, MODES)
+    step = make_step(criterion, step_fn)
+    check_seed("seed", seed)
+    check_callable("progress", progress, allow_none=True)
+    check_loader("train_loader", train_loader)
+    if val_loader is not None:
+        check_loader("val_loader", val_loader)
+    factors = shape_factors(schedule, steps)
+    model = unwrap(model)
     if distribute and distributed.is_active():
         def run_local(block: np.ndarray, block_seed: int) -> SweepResult:
-            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, val_loader=val_loader,
-                            val_batches=val_batches, val_every=val_every, mode=mode, seed=block_seed,
-                            progress=progress, distribute=False)
+            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, schedule=factors,
+                            step_fn=step_fn, val_loader=val_loader, val_batches=val_batches, val_every=val_every,
+                            mode=mode, seed=block_seed, progress=progress, distribute=False)
 
         return sweep_across_ranks(run_local, lr_array, seed)
     plan = make_plan(model, optimizer)
@@ -145,8 +164,9 @@ def sweep_lr(
         val_at = set(val_step_set(steps, val_every))
         try:
             modes.train()
-            plan, outcome, used, reason = _run(plan, criterion, lr_array, stream, steps, val, val_at, modes,
-                                               base_seed, progress, mode)
+            scaled = None if bool(np.all(factors == 1.0)) else factors.tolist()
+            plan, outcome, used, reason = _run(plan, step, lr_array, stream, steps, val, val_at, modes,
+                                               base_seed, progress, mode, scaled)
         finally:
             modes.restore()
     return SweepResult(
@@ -158,22 +178,23 @@ def sweep_lr(
         optimizer=plan.optimizer_class.__name__,
         mode=used,
         fallback_reason=reason,
+        lr_factors=None if bool(np.all(factors == 1.0)) else factors,
         stacked={**outcome.params, **outcome.buffers},
         shared={**plan.frozen, **plan.extra_state},
         state_keys=plan.state_keys,
     )
 
 
-def _run(plan: SweepPlan, criterion: Criterion, lrs: np.ndarray, stream: BatchStream, steps: int,
+def _run(plan: SweepPlan, step: StepFn, lrs: np.ndarray, stream: BatchStream, steps: int,
          val: Any, val_at: set[int], modes: TrainModes, base_seed: int, progress: Progress | None,
-         mode: str) -> tuple[SweepPlan, Outcome, str, str | None]:
+         mode: str, factors: list[float] | None) -> tuple[SweepPlan, Outcome, str, str | None]:
     lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
-    args = (stream, steps, val, val_at, modes, base_seed, progress)
+    args = (stream, steps, val, val_at, modes, base_seed, progress, factors)
     reason = plan.unsupported if mode == "auto" else None
     if mode != "sequential" and plan.unsupported is None:
         for _attempt in range(2):
             try:
-                return plan, run_vmapped(plan, criterion, lr_tensor.to(plan.device), *args), "vmap", None
+                return plan, run_vmapped(plan, step, lr_tensor.to(plan.device), *args), "vmap", None
             except UnusedParameters as exc:
                 # torch.optim never touches a parameter without a gradient: freeze those.
                 if len(exc.names) == len(plan.trainable):
@@ -196,5 +217,5 @@ def _run(plan: SweepPlan, criterion: Criterion, lrs: np.ndarray, stream: BatchSt
                 stacklevel=5,
             )
 
-    outcome = run_sequential(plan, criterion, lr_tensor, *args, on_first_step=warn)
+    outcome = run_sequential(plan, step, lr_tensor, *args, on_first_step=warn)
     return plan, outcome, "sequential", reason

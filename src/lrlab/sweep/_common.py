@@ -1,17 +1,11 @@
-"""What the vmapped and the sequential paths share: their outcome, the loss call, the seeds."""
+"""What the vmapped and the sequential paths share: their outcome and the per-step seeds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
-from torch import Tensor, nn
-from torch.func import functional_call
-
-Progress = Callable[[int, int], None]
-Criterion = Callable[[Any, Any], Tensor]
+from torch import Tensor
 
 
 @dataclass
@@ -26,20 +20,6 @@ class Outcome:
     val_losses: Tensor | None
     params: dict[str, Tensor]
     buffers: dict[str, Tensor]
-
-
-def model_loss(model: nn.Module, criterion: Criterion, tensors: dict[str, Tensor], x: Any, y: Any) -> Tensor:
-    """``criterion(model(x), y)`` with the model's tensors replaced by ``tensors``.
-
-    Raises:
-        ValueError: If the loss is not a scalar.
-    """
-    out = functional_call(model, tensors, (x,))
-    loss = criterion(out, y)
-    if not isinstance(loss, Tensor) or loss.dim() != 0:
-        shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
-        raise ValueError(f"criterion must return a scalar loss tensor, got {shape}")
-    return loss
 
 
 def step_seed(base_seed: int, step: int, device: torch.device) -> None:
@@ -64,22 +44,3 @@ def val_step_set(steps: int, val_every: int | None) -> list[int]:
     if not out or out[-1] != steps:
         out.append(steps)
     return out
-
-
-class TrainModes:
-    """Switch the model between train and eval mode and put every module's flag back after."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self._model = model
-        self._saved = [(m, m.training) for m in model.modules()]
-
-    def train(self) -> None:
-        self._model.train()
-
-    def eval(self) -> None:
-        self._model.eval()
-
-    def restore(self) -> None:
-        for m, training in self._saved:
-            # Set the flag directly: m.train(flag) would recurse into children.
-            m.training = training

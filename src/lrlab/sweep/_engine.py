@@ -22,9 +22,12 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from lrlab.sweep._batches import Batch, BatchStream
-from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, model_loss, step_seed
+from lrlab._checks import Progress
+from lrlab.sweep._batches import BatchStream
+from lrlab.sweep._common import Outcome, step_seed
 from lrlab.sweep._plan import SweepPlan
+from lrlab.train.contract import ContractError, StepFn, functional_step
+from lrlab.train.guard import TrainModes
 
 
 class BatchingFailed(Exception):
@@ -70,17 +73,21 @@ def _like_grad(p: Tensor, grad: Tensor) -> Tensor:
 
 def run_vmapped(
     plan: SweepPlan,
-    criterion: Criterion,
+    step_fn: StepFn,
     lrs: Tensor,
     stream: BatchStream,
     steps: int,
-    val: list[tuple[Batch, int]] | None,
+    val: list[tuple[Any, int]] | None,
     val_at: set[int],
     modes: TrainModes,
     base_seed: int,
     progress: Progress | None,
+    factors: list[float] | None = None,
 ) -> Outcome:
     """Train ``len(lrs)`` copies for ``steps`` steps in one vmapped pass.
+
+    Step ``t`` (from 0) trains copy ``k`` at ``lrs[k] * factors[t]`` (``factors`` is the
+    schedule's shape; ``None``: constant).
 
     Raises:
         BatchingFailed: If the first step raises (vmap cannot batch the model, or a user
@@ -95,32 +102,37 @@ def run_vmapped(
     for p in params.values():
         p.requires_grad_(True)
     bucket_lrs = [(lrs * b.lr_scale).to(plan.trainable[b.names[0]].device) for b in plan.buckets]
+    step_lrs = bucket_lrs
     states: list[dict[str, Any]] = []
     groups: list[list[Tensor]] = []
     frozen = plan.frozen
 
-    def loss_of(params: dict[str, Tensor], bufs: dict[str, Tensor], x: Any, y: Any) -> Tensor:
-        return model_loss(model, criterion, {**params, **bufs, **frozen}, x, y)
+    loss_fn = functional_step(model, step_fn)
 
-    batched: Callable[..., Tensor] = vmap(loss_of, in_dims=(0, 0, None, None), randomness="same")
+    def loss_of(params: dict[str, Tensor], bufs: dict[str, Tensor], batch: Any) -> Tensor:
+        return loss_fn({**params, **bufs, **frozen}, batch)
 
-    def evaluate() -> Tensor:
+    batched: Callable[..., Tensor] = vmap(loss_of, in_dims=(0, 0, None), randomness="same")
+
+    def evaluate(val: list[tuple[Any, int]]) -> Tensor:
         modes.eval()
         try:
             with torch.no_grad():
-                total = sum(batched(params, buffers, x, y).double() * n for (x, y), n in val)  # type: ignore[union-attr]
-                return total / sum(n for _, n in val)  # type: ignore[union-attr]
+                total = sum(batched(params, buffers, b).double() * n for b, n in val)
+                return total / sum(n for _, n in val)  # type: ignore[no-any-return]
         finally:
             modes.train()
 
     record: Tensor | None = None
     val_rows: list[Tensor] = []
     for t in range(steps):
-        x, y = stream.get(t)
+        batch = stream.get(t)
         step_seed(base_seed, t, plan.device)
         try:
-            loss = batched(params, buffers, x, y)
+            loss = batched(params, buffers, batch)
             grads = torch.autograd.grad(loss.sum(), list(params.values()), allow_unused=True)
+        except ContractError:
+            raise  # the user's batch or loss: the sequential path would fail the same way
         except Exception as exc:
             if t == 0:
                 raise BatchingFailed(str(exc)) from exc
@@ -138,13 +150,16 @@ def run_vmapped(
                 groups = [[params[n] for n in b.names] for b in plan.buckets]
                 states = [b.rule.init(g, lr) for b, g, lr in zip(plan.buckets, groups, bucket_lrs)]  # type: ignore[union-attr]
             record[:, t] = loss
-            for b, group, state, lr in zip(plan.buckets, groups, states, bucket_lrs):
+            if factors is not None:
+                step_lrs = [lr * factors[t] for lr in bucket_lrs]
+            for b, group, state, lr in zip(plan.buckets, groups, states, step_lrs):
                 b.rule.step_(group, [grad_of[n] for n in b.names], state, lr, t + 1)  # type: ignore[union-attr]
         if val is not None and t + 1 in val_at:
-            val_rows.append(evaluate())
+            val_rows.append(evaluate(val))
         if progress is not None:
             progress((t + 1) * k, steps * k)
-    assert record is not None  # steps >= 1 is checked by the caller
+    if record is None:
+        raise ValueError(f"steps must be >= 1, got {steps}")
     return Outcome(
         train_losses=record,
         val_losses=torch.stack(val_rows, 1) if val_rows else None,

@@ -76,10 +76,16 @@ class SGDRule:
 
     def init(self, params: Tensors, lr: Tensor) -> dict[str, Any]:
         """State for stacked ``params`` trained at the ``(K,)`` float64 LRs ``lr``."""
-        return {"momentum_buffer": None, "neg_lr": CopyScalars(params).set(-lr)}
+        return {"momentum_buffer": None, "neg_lr": CopyScalars(params).set(-lr), "lr": lr}
 
     def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int) -> None:
-        """Update ``params`` in place with their ``grads``; ``step`` counts from 1."""
+        """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
+
+        ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.
+        """
+        if lr is not state["lr"]:
+            state["neg_lr"].set(-lr)
+            state["lr"] = lr
         g = torch._foreach_neg(grads) if self.maximize else grads
         if self.weight_decay != 0:
             g = torch._foreach_add(g, params, alpha=self.weight_decay)
@@ -114,13 +120,20 @@ class AdamRule:
             "exp_avg_sq": [torch.zeros_like(p) for p in params],
             "decay": CopyScalars(params).set(1 - lr * self.weight_decay),
             "neg_step_size": CopyScalars(params),
+            "lr": lr,
         }
         if self.amsgrad:
             state["max_exp_avg_sq"] = [torch.zeros_like(p) for p in params]
         return state
 
     def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int) -> None:
-        """Update ``params`` in place with their ``grads``; ``step`` counts from 1."""
+        """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
+
+        ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.
+        """
+        if lr is not state["lr"]:
+            state["decay"].set(1 - lr * self.weight_decay)
+            state["lr"] = lr
         g = torch._foreach_neg(grads) if self.maximize else grads
         if self.weight_decay != 0:
             if self.decoupled_weight_decay:

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from lrlab.sweep._optim import Rule, UnsupportedOptimizer, rule_for
+from lrlab.train.checks import check_model_and_optimizer, check_types
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,7 @@ def make_plan(model: nn.Module, optimizer: torch.optim.Optimizer) -> SweepPlan:
         ValueError: If the optimizer holds a tensor that is not a parameter of the model,
             trains none of its parameters, or has several param groups and a first-group LR <= 0.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    check_types(model, optimizer)
     named = OrderedDict(model.named_parameters())
     name_of = {id(p): n for n, p in named.items()}
     group_of: dict[str, int] = {}
@@ -86,6 +84,7 @@ def make_plan(model: nn.Module, optimizer: torch.optim.Optimizer) -> SweepPlan:
                     "a parameter of model; build the optimizer from model.parameters()"
                 )
             group_of[name_of[id(p)]] = g
+    check_model_and_optimizer(model, optimizer)
     trainable = {n: p for n, p in named.items() if n in group_of and p.requires_grad}
     if not trainable:
         raise ValueError("optimizer trains none of model's parameters (none is in it and requires grad)")

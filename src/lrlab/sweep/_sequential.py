@@ -16,9 +16,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lrlab.sweep._batches import Batch, BatchStream
-from lrlab.sweep._common import Criterion, Outcome, Progress, TrainModes, model_loss, step_seed
+from lrlab._checks import Progress
+from lrlab.sweep._batches import BatchStream
+from lrlab.sweep._common import Outcome, step_seed
 from lrlab.sweep._plan import SweepPlan
+from lrlab.train.contract import StepFn, functional_step
+from lrlab.train.guard import TrainModes
 
 
 def make_optimizer(plan: SweepPlan, params: dict[str, Tensor], lr: float) -> torch.optim.Optimizer:
@@ -38,32 +41,36 @@ def make_optimizer(plan: SweepPlan, params: dict[str, Tensor], lr: float) -> tor
 
 def run_sequential(
     plan: SweepPlan,
-    criterion: Criterion,
+    step_fn: StepFn,
     lrs: Tensor,
     stream: BatchStream,
     steps: int,
-    val: list[tuple[Batch, int]] | None,
+    val: list[tuple[Any, int]] | None,
     val_at: set[int],
     modes: TrainModes,
     base_seed: int,
     progress: Progress | None,
+    factors: list[float] | None = None,
     on_first_step: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Train one copy per LR in ``lrs``, one after another, on the same batches."""
+    """Train one copy per LR in ``lrs``, one after another, on the same batches.
+
+    Step ``t`` trains copy ``k`` at ``lrs[k] * factors[t]`` (as a ``LambdaLR`` would set it).
+    """
     k = int(lrs.numel())
-    model = plan.model
+    loss_fn = functional_step(plan.model, step_fn)
     frozen = plan.frozen
     record: Tensor | None = None
     val_rows: list[list[Tensor]] = []
     finals: list[dict[str, Tensor]] = []
     final_buffers: list[dict[str, Tensor]] = []
 
-    def evaluate(tensors: dict[str, Tensor]) -> Tensor:
+    def evaluate(tensors: dict[str, Tensor], val: list[tuple[Any, int]]) -> Tensor:
         modes.eval()
         try:
             with torch.no_grad():
-                total = sum(model_loss(model, criterion, tensors, x, y).double() * n for (x, y), n in val)  # type: ignore[union-attr]
-                return total / sum(n for _, n in val)  # type: ignore[union-attr]
+                total = sum(loss_fn(tensors, b).double() * n for b, n in val)
+                return total / sum(n for _, n in val)  # type: ignore[no-any-return]
         finally:
             modes.train()
 
@@ -72,14 +79,18 @@ def run_sequential(
         buffers = {n: b.clone() for n, b in plan.buffers.items()}
         tensors: dict[str, Any] = {**params, **buffers, **frozen}
         optimizer = make_optimizer(plan, params, float(lrs[c]))
+        base_lrs = [g["lr"] for g in optimizer.param_groups]
         rows: list[Tensor] = []
         for t in range(steps):
-            x, y = stream.get(t)
+            batch = stream.get(t)
+            if factors is not None:
+                for g, base in zip(optimizer.param_groups, base_lrs):
+                    g["lr"] = base * factors[t]
 
-            def closure(t: int = t, x: Any = x, y: Any = y) -> Tensor:
+            def closure(t: int = t, batch: Any = batch) -> Tensor:
                 optimizer.zero_grad()
                 step_seed(base_seed, t, plan.device)
-                loss = model_loss(model, criterion, tensors, x, y)
+                loss = loss_fn(tensors, batch)
                 loss.backward()
                 return loss
 
@@ -90,13 +101,14 @@ def run_sequential(
             if c == 0 and t == 0 and on_first_step is not None:
                 on_first_step()
             if val is not None and t + 1 in val_at:
-                rows.append(evaluate(tensors))
+                rows.append(evaluate(tensors, val))
             if progress is not None:
                 progress(c * steps + t + 1, k * steps)
         val_rows.append(rows)
         finals.append({n: p.detach() for n, p in params.items()})
         final_buffers.append(buffers)
-    assert record is not None  # steps >= 1 and K >= 1 are checked by the caller
+    if record is None:
+        raise ValueError(f"steps and lrs must be >= 1 and non-empty, got {steps} steps and {k} LRs")
     return Outcome(
         train_losses=record,
         val_losses=torch.stack([torch.stack(r) for r in val_rows]) if val is not None else None,

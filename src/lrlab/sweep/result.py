@@ -2,7 +2,8 @@
 
 Best-LR rule (:attr:`SweepResult.best_index`): every copy gets a *score*, its validation
 loss at the last evaluation when a validation loader was given, otherwise its mean train
-loss over the last ``max(1, steps // 10)`` steps (the mean damps one lucky batch). A copy
+loss over the last quarter of its steps (:func:`tail_steps`; the mean damps one lucky
+batch). The confirmation (:func:`lrlab.suggest_lr`) reads the same window. A copy
 whose train or validation loss was ever NaN or Inf has *diverged* and scores ``+inf``, so
 it is never picked. The best copy has the lowest score; ties go to the smaller LR. When
 every copy diverged there is no best (``best_index`` and ``best_lr`` are ``None``).
@@ -21,8 +22,8 @@ from torch import Tensor
 
 
 def tail_steps(steps: int) -> int:
-    """How many final steps the train-loss score averages: ``max(1, steps // 10)``."""
-    return max(1, steps // 10)
+    """How many final steps the train-loss score averages: ``max(1, steps // 4)``, the last quarter."""
+    return max(1, steps // 4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +39,8 @@ class SweepResult:
         optimizer: Name of the optimizer class the copies used.
         mode: ``"vmap"`` (one vectorised pass) or ``"sequential"`` (copies one by one).
         fallback_reason: Why the sweep ran sequentially, or ``None``.
+        lr_factors: ``(steps,)`` the schedule's shape (step ``t`` trained copy ``k`` at
+            ``lrs[k] * lr_factors[t]``), or ``None`` for a constant LR.
     """
 
     lrs: np.ndarray
@@ -48,9 +51,17 @@ class SweepResult:
     optimizer: str
     mode: str
     fallback_reason: str | None = None
+    lr_factors: np.ndarray | None = None
     stacked: dict[str, Tensor] = field(default_factory=dict, repr=False)
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
     state_keys: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        best = "none (every copy diverged)" if self.best_lr is None else f"{self.best_lr:.4g}"
+        lo, hi = (float(self.lrs.min()), float(self.lrs.max()))
+        shape = "constant" if self.lr_factors is None else "scheduled"
+        return (f"SweepResult({self.num_lrs} LRs {lo:.3g}..{hi:.3g} x {self.steps} steps, {shape}, {self.optimizer}, "
+                f"{self.mode}, best_lr={best}, diverged={int(self.diverged.sum())}/{self.num_lrs})")
 
     @property
     def num_lrs(self) -> int:
@@ -139,6 +150,7 @@ class SweepResult:
             "scores": self.scores.tolist(),
             "best_index": self.best_index,
             "best_lr": self.best_lr,
+            "lr_factors": None if self.lr_factors is None else self.lr_factors.tolist(),
         }
 
     @classmethod
@@ -169,6 +181,7 @@ class SweepResult:
             optimizer=first.optimizer,
             mode="vmap" if all(p.mode == "vmap" for p in parts) else "sequential",
             fallback_reason=next((p.fallback_reason for p in parts if p.fallback_reason), None),
+            lr_factors=first.lr_factors,
             stacked={n: torch.cat([p.stacked[n] for p in parts]) for n in first.stacked},
             shared=first.shared,
             state_keys=first.state_keys,

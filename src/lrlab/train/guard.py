@@ -30,7 +30,43 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["StateGuard"]
+__all__ = ["StateGuard", "TrainModes"]
+
+
+class TrainModes:
+    """Every module's ``training`` flag, kept on creation and put back by :meth:`restore`.
+
+    ``model.train()`` / ``model.eval()`` set every submodule's flag at once; a model whose
+    submodules the user had set differently (a frozen BatchNorm in eval mode inside a
+    training model) gets each flag back exactly as it was.
+
+    Examples:
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.BatchNorm1d(1))
+        >>> _ = model[1].eval()
+        >>> modes = TrainModes(model)
+        >>> _ = model.train()
+        >>> modes.restore(); model[1].training
+        False
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self._model = model
+        self._saved = [(m, m.training) for m in model.modules()]
+
+    def train(self) -> None:
+        """Put the whole model in training mode."""
+        self._model.train()
+
+    def eval(self) -> None:
+        """Put the whole model in evaluation mode."""
+        self._model.eval()
+
+    def restore(self) -> None:
+        """Give every module its flag back."""
+        for m, training in self._saved:
+            # Set the flag directly: ``m.train(flag)`` would recurse and clobber children.
+            m.training = training
 
 
 @dataclass
@@ -121,7 +157,7 @@ class StateGuard:
                     tensors.setdefault(id(p), p)
         self._tensors = [_Saved.of(t) for t in tensors.values()]
         self._grads = [(t, None if t.grad is None else _Saved.of(t.grad)) for t in tensors.values()]
-        self._modes = [(m, m.training) for m in model.modules()]
+        self._modes = TrainModes(model)
         if opt is not None:
             self._save_optimizer(opt)
         if self.rng:
@@ -159,9 +195,7 @@ class StateGuard:
             saved.restore()
         for t, grad in self._grads:
             t.grad = None if grad is None else grad.restore()
-        for m, training in self._modes:
-            # Set the flag directly: ``m.train()`` would recurse and clobber children.
-            m.training = training
+        self._modes.restore()
         if self.optimizer is not None:
             self._restore_optimizer(self.optimizer)
         if self.rng:

@@ -1,0 +1,178 @@
+"""The shape of a user's LR schedule: one factor per optimizer step, peak 1.
+
+A run trains step ``t`` (from 0) at ``peak_lr * factor[t]``, as torch's ``LambdaLR``
+does with ``lr_lambda``. The shape may be given as
+
+* ``None``: constant (every factor 1);
+* an lrlab :class:`~lrlab.schedules.Schedule` or a spec string
+  (``"warmup_cosine(1.0, warmup=100, total=2000, min_lr=0)"``), written with peak 1;
+* a callable ``step -> factor`` (a ``LambdaLR`` ``lr_lambda``), peak 1;
+* a factory ``optimizer -> torch LRScheduler`` whose peak is the optimizer's LR, e.g.
+  ``lambda opt: OneCycleLR(opt, max_lr=opt.param_groups[0]["lr"], total_steps=N)``: it is
+  run on a private one-parameter optimizer at LR 1 to read its factors (the user's
+  optimizer is never touched; a scheduler that reads metrics cannot be sampled so);
+* a sequence of per-step factors.
+
+Peak 1 means the largest factor over the steps is 1 (to 1e-6): the LR a suggestion
+names is then the peak LR of the user's run.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+import numpy as np
+import torch
+
+from lrlab._checks import check_int, show
+
+__all__ = ["Shape", "shape_factors", "describe_shape", "PEAK_TOL"]
+
+# A shape's peak may differ from 1 by this much (rounding in a user's formula).
+PEAK_TOL = 1e-6
+
+Shape = Union[None, str, Callable[[Any], Any], Sequence[float], np.ndarray]
+
+
+def describe_shape(schedule: Shape) -> str:
+    """A short human name for a shape: its spec, ``"constant"``, or the callable's name."""
+    if schedule is None:
+        return "constant"
+    if isinstance(schedule, str):
+        return schedule
+    from lrlab.schedules import Schedule
+
+    if isinstance(schedule, Schedule):
+        return repr(schedule)
+    if isinstance(schedule, (np.ndarray, Sequence)):
+        return f"{len(schedule)} per-step factors"
+    return getattr(schedule, "__name__", type(schedule).__name__)
+
+
+def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule") -> np.ndarray:
+    """The per-step LR factors of ``schedule`` over ``total_steps`` steps (float64, peak 1).
+
+    Args:
+        schedule: The shape, in any of the forms of this module's docstring.
+        total_steps: Steps of the run (>= 1).
+        name: The argument's name, for messages.
+
+    Returns:
+        ``(total_steps,)`` factors, each finite and >= 0, the largest 1 (to 1e-6).
+
+    Raises:
+        TypeError: If ``schedule`` is none of the accepted forms.
+        ValueError: If a factor is negative or not finite, the peak is not 1, or a sequence
+            has the wrong length.
+
+    Examples:
+        >>> shape_factors("linear(1.0, end_lr=0.0, total_steps=4)", 4).tolist()
+        [1.0, 0.75, 0.5, 0.25]
+        >>> shape_factors(lambda t: min(1.0, (t + 1) / 2), 3).tolist()
+        [0.5, 1.0, 1.0]
+    """
+    total_steps = check_int("total_steps", total_steps, 1)
+    if schedule is None:
+        return np.ones(total_steps)
+    if isinstance(schedule, str):
+        from lrlab.schedules import parse
+
+        schedule = parse(schedule)
+    from lrlab.schedules import Schedule
+
+    if isinstance(schedule, Schedule):
+        factors = np.asarray(schedule(np.arange(total_steps)), dtype=np.float64)
+    elif isinstance(schedule, (np.ndarray, Sequence)) and not isinstance(schedule, (str, bytes)):
+        factors = _sequence(schedule, total_steps, name)
+    elif callable(schedule):
+        factors = _from_callable(schedule, total_steps, name)
+    else:
+        raise TypeError(
+            f"{name} must be None, an lrlab Schedule or spec, a callable step -> factor, or a factory "
+            f"optimizer -> LRScheduler, got {show(schedule)}"
+        )
+    return _check(factors, name)
+
+
+def _sequence(values: Any, total_steps: int, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers when given as factors, got {show(values)}") from None
+    if arr.shape != (total_steps,):
+        raise ValueError(f"{name} must hold one factor per step ({total_steps}), got shape {arr.shape}")
+    return arr
+
+
+def _check(factors: np.ndarray, name: str) -> np.ndarray:
+    bad = np.flatnonzero(~np.isfinite(factors) | (factors < 0))
+    if bad.size:
+        t = int(bad[0])
+        raise ValueError(f"{name} must give a finite factor >= 0 at every step, got {factors[t]!r} at step {t}")
+    peak = float(factors.max())
+    if abs(peak - 1.0) > PEAK_TOL:
+        raise ValueError(
+            f"{name} must have peak 1 (its largest factor; the LR lrlab suggests is the run's peak), got "
+            f"{peak:.6g}; divide it by its peak, e.g. write warmup_cosine(1.0, ...)"
+        )
+    out = np.array(factors, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str) -> np.ndarray:
+    first: Any = None
+    try:
+        first = fn(0)
+    except Exception:  # not a step -> factor function: maybe a factory of schedulers
+        first = None
+    if isinstance(first, numbers.Real) and not isinstance(first, bool) or (
+        isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0
+    ):
+        values = [float(first)]
+        for t in range(1, total_steps):
+            v = fn(t)
+            try:
+                values.append(float(v))
+            except (TypeError, ValueError):
+                raise TypeError(f"{name} must return a number for every step, got {show(v)} at step {t}") from None
+        return np.asarray(values, dtype=np.float64)
+    return _from_factory(fn, total_steps, name)
+
+
+def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str) -> np.ndarray:
+    """Run ``factory`` on a private optimizer at LR 1 and read the LR before each step."""
+    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
+    try:
+        scheduler = factory(opt)
+    except Exception as exc:
+        raise TypeError(
+            f"{name} must be a callable step -> factor or a factory optimizer -> LRScheduler, but calling it "
+            f"with an optimizer raised {type(exc).__name__}: {exc}"
+        ) from None
+    if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+        raise TypeError(
+            f"{name} must return a torch LRScheduler when called with an optimizer, got {show(scheduler)}"
+            + ("; ReduceLROnPlateau follows metrics and has no shape to sample" if isinstance(
+                scheduler, ReduceLROnPlateau) else "")
+        )
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the private optimizer never sees a gradient
+        for _ in range(total_steps):
+            values.append(float(opt.param_groups[0]["lr"]))
+            opt.step()
+            scheduler.step()
+    return np.asarray(values, dtype=np.float64) / 1.0 if values else np.ones(0)
+
+
+def is_constant(factors: np.ndarray) -> bool:
+    """Whether every factor is 1."""
+    return bool(np.all(factors == 1.0)) and not math.isnan(float(factors.sum()))
