@@ -76,7 +76,9 @@ class SGDRule:
 
     def init(self, params: Tensors, lr: Tensor) -> dict[str, Any]:
         """State for stacked ``params`` trained at the ``(K,)`` float64 LRs ``lr``."""
-        return {"momentum_buffer": None, "neg_lr": CopyScalars(params).set(-lr), "lr": lr}
+        neg_lr = CopyScalars(params)
+        neg_lr.set(-lr)
+        return {"momentum_buffer": None, "neg_lr": neg_lr, "lr": lr}
 
     def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int) -> None:
         """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
@@ -98,7 +100,7 @@ class SGDRule:
                 torch._foreach_mul_(bufs, self.momentum)
                 torch._foreach_add_(bufs, g, alpha=1 - self.dampening)
             g = torch._foreach_add(g, bufs, alpha=self.momentum) if self.nesterov else bufs
-        torch._foreach_addcmul_(params, g, state["neg_lr"])
+        torch._foreach_addcmul_(params, g, state["neg_lr"].columns)
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,12 @@ class AdamRule:
 
     def init(self, params: Tensors, lr: Tensor) -> dict[str, Any]:
         """State for stacked ``params`` trained at the ``(K,)`` float64 LRs ``lr``."""
+        decay = CopyScalars(params)
+        decay.set(1 - lr * self.weight_decay)
         state: dict[str, Any] = {
             "exp_avg": [torch.zeros_like(p) for p in params],
             "exp_avg_sq": [torch.zeros_like(p) for p in params],
-            "decay": CopyScalars(params).set(1 - lr * self.weight_decay),
+            "decay": decay,
             "neg_step_size": CopyScalars(params),
             "lr": lr,
         }
@@ -137,7 +141,7 @@ class AdamRule:
         g = torch._foreach_neg(grads) if self.maximize else grads
         if self.weight_decay != 0:
             if self.decoupled_weight_decay:
-                torch._foreach_mul_(params, state["decay"])
+                torch._foreach_mul_(params, state["decay"].columns)
             else:
                 g = torch._foreach_add(g, params, alpha=self.weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
