@@ -18,19 +18,19 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lrlab.lab2d.descent import as_starts, check_bound, check_steps, descend
-from lrlab.lab2d.landscapes import Landscape, get
-from lrlab.optim.spec import OptimizerSpec, as_spec
+from lrlab._checks import Array, Progress, check_int, check_real
+from lrlab.lab2d._args import MAX_RUNS, as_landscape, as_starts, check_bound, check_steps
+from lrlab.lab2d.descent import descend
+from lrlab.lab2d.landscapes import Landscape
 from lrlab.lab2d.sensitivity import SensitivityResult, sensitivity
+from lrlab.optim.spec import OptimizerSpec, as_spec
 
-Array = np.ndarray
-Progress = Callable[[int, int], None]
 Specs = Sequence["str | OptimizerSpec"]
 
 __all__ = ["OptimizerRun", "Comparison", "TunedOptimizer", "Tuning", "compare", "tune", "default_lrs",
@@ -40,7 +40,17 @@ __all__ = ["OptimizerRun", "Comparison", "TunedOptimizer", "Tuning", "compare", 
 TUTORIAL_SPECS = ("sgd:lr=0.001", "momentum:lr=0.001", "rmsprop:lr=0.01,alpha=0.9", "adam:lr=0.1")
 
 
-@dataclass(frozen=True)
+def _names(items: Sequence[str], limit: int = 6) -> str:
+    """``"a, b, c"``, or the first ``limit`` and how many more."""
+    head = ", ".join(items[:limit])
+    return head if len(items) <= limit else f"{head}, ... (+{len(items) - limit} more)"
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, repr=False)
 class OptimizerRun:
     """One optimizer's run from the comparison's start.
 
@@ -61,6 +71,10 @@ class OptimizerRun:
     steps: int
     diverged: bool
 
+    def __repr__(self) -> str:
+        end = f"diverged after {self.steps} steps" if self.diverged else f"{self.steps} steps"
+        return f"OptimizerRun({_cut(self.spec.label)}: final_loss={self.final_loss:.6g}, {end})"
+
     def to_dict(self) -> dict[str, Any]:
         """``{"optimizer", "params", "final_loss", "final_position", "steps", "diverged"}``."""
         return {
@@ -73,7 +87,7 @@ class OptimizerRun:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """Several optimizers run from one start on one landscape."""
 
@@ -83,8 +97,13 @@ class Comparison:
     bound: float
     runs: tuple[OptimizerRun, ...]
 
+    def __repr__(self) -> str:
+        return (f"Comparison(landscape={self.landscape.name!r}, start=({self.start[0]:g}, {self.start[1]:g}), "
+                f"max_steps={self.max_steps}, bound={self.bound:g}, "
+                f"runs={len(self.runs)}: {_names([r.spec.name for r in self.runs])})")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class TunedOptimizer:
     """One optimizer's LR sweep and what it says.
 
@@ -95,6 +114,12 @@ class TunedOptimizer:
 
     spec: OptimizerSpec
     curve: SensitivityResult
+
+    def __repr__(self) -> str:
+        band = self.good_band
+        good = "none" if band is None else f"{band[0]:.3g}..{band[1]:.3g}"
+        return (f"TunedOptimizer({_cut(self.spec.options_label)}: best_lr={self.best_lr:.4g}, "
+                f"best_loss={self.best_loss:.4g}, good_band={good}, {self.curve.lrs.size} LRs)")
 
     @property
     def all_diverged(self) -> bool:
@@ -145,7 +170,7 @@ class TunedOptimizer:
         return 0.0 if band is None else float(np.log10(band[1] / band[0]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Tuning:
     """Every optimizer swept over the same LR grid on one landscape."""
 
@@ -156,6 +181,11 @@ class Tuning:
     lrs: Array
     results: tuple[TunedOptimizer, ...]
 
+    def __repr__(self) -> str:
+        best = [f"{r.spec.name} {r.best_lr:.3g}" for r in self.results]
+        return (f"Tuning(landscape={self.landscape.name!r}, lrs={self.lrs.size} from {self.lrs[0]:.3g} to "
+                f"{self.lrs[-1]:.3g}, max_steps={self.max_steps}, best_lr: {_names(best, 5)})")
+
     def best_specs(self) -> tuple[OptimizerSpec, ...]:
         """Each optimizer's spec at its best LR (unchanged where every LR diverged)."""
         return tuple(r.spec if r.all_diverged else r.spec.with_lr(r.best_lr) for r in self.results)
@@ -165,18 +195,19 @@ def default_lrs(num: int = 241, low: float = 1e-5, high: float = 10.0) -> Array:
     """The tuning grid: ``num`` log-spaced LRs from ``low`` to ``high`` (40 per decade by default).
 
     Raises:
-        ValueError: If ``num < 2`` or not ``0 < low < high`` (finite).
+        TypeError: If ``num`` is not an int or a bound not a number.
+        ValueError: If ``num`` is outside ``[2, MAX_RUNS]`` or not ``0 < low < high`` (finite).
     """
-    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 2:
-        raise ValueError(f"num must be an integer >= 2, got {num!r}")
-    if not (0 < low < high and np.isfinite(high)):
-        raise ValueError(f"the LR grid needs 0 < low < high, got low={low}, high={high}")
-    return np.geomspace(low, high, int(num))
+    num = check_int("num", num, minimum=2, maximum=MAX_RUNS)
+    low, high = check_real("low", low), check_real("high", high)
+    if not 0 < low < high:
+        raise ValueError(f"the LR grid needs 0 < low < high, got low={low:g}, high={high:g}")
+    return np.geomspace(low, high, num)
 
 
 def _setup(landscape: str | Landscape, optimizers: Specs, start: Sequence[float] | None,
            steps: int, bound: float) -> tuple[Landscape, list[OptimizerSpec], tuple[float, float]]:
-    land = get(landscape) if isinstance(landscape, str) else landscape
+    land = as_landscape(landscape)
     if isinstance(optimizers, (str, OptimizerSpec)):
         raise TypeError("optimizers must be a list of specs, got a single one; wrap it in a list")
     specs = [as_spec(s) for s in optimizers]

@@ -5,14 +5,22 @@ start point). Each row stops on its own the first time it leaves the box
 ``|x| <= bound, |y| <= bound`` or turns non-finite (the tutorial's rule, with the
 bound as a parameter); the other rows go on.
 
+Two loops give the same numbers: :func:`descend` runs any ``init``/``update``
+optimizer (:mod:`lrlab.optim`) over the whole batch, and :func:`gradient_descent` runs
+plain gradient descent on the fast path of :mod:`lrlab.lab2d._gd`, which computes only
+the rows still running. A landscape is a :class:`~lrlab.lab2d.landscapes.Landscape` or
+a registered name.
+
 Examples:
-    >>> from lrlab.lab2d import descent, landscapes
-    >>> res = descent.gradient_descent(landscapes.get("tutorial"), [0.001, 0.05],
-    ...                                steps=100, start=(-1, 1))
+    >>> from lrlab.lab2d import descent
+    >>> res = descent.gradient_descent("tutorial", [0.001, 0.05], steps=100, start=(-1, 1))
     >>> res.steps.tolist(), res.diverged.tolist()
     ([100, 5], [False, True])
     >>> round(float(res.final_loss[0]), 5)
     3.60109
+    >>> res
+    DescentResult(landscape='tutorial', runs=2, lrs=0.001..0.05, max_steps=100, bound=10, diverged=1/2, \
+best_final_loss=3.60109, paths=yes)
 """
 
 from __future__ import annotations
@@ -23,10 +31,11 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from lrlab._checks import Array, Progress, check_bool, check_callable, show
+from lrlab.lab2d._args import as_landscape, as_lrs, as_starts, check_bound, check_size, check_steps
+from lrlab.lab2d._gd import plain_gd_loop
+from lrlab.lab2d._paths import PathRecorder
 from lrlab.lab2d.landscapes import Landscape
-
-Array = np.ndarray
-Progress = Callable[[int, int], None]
 
 __all__ = [
     "Optimizer",
@@ -66,7 +75,7 @@ def plain_gd(lr: float | Array) -> _GD:
     return _GD(lambda params: None, update)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DescentResult:
     """The outcome of a batch of runs on one landscape.
 
@@ -99,55 +108,34 @@ class DescentResult:
     def __len__(self) -> int:
         return int(self.steps.shape[0])
 
+    def __repr__(self) -> str:
+        n = len(self)
+        lrs = "none" if self.lrs is None or self.lrs.size == 0 else (
+            f"{self.lrs.min():g}" if self.lrs.min() == self.lrs.max() else f"{self.lrs.min():g}..{self.lrs.max():g}")
+        kept = self.final_loss[~self.diverged & np.isfinite(self.final_loss)]
+        best = f"{kept.min():g}" if kept.size else "none"
+        return (f"DescentResult(landscape={self.landscape!r}, runs={n}, lrs={lrs}, max_steps={self.max_steps}, "
+                f"bound={self.bound:g}, diverged={int(self.diverged.sum())}/{n}, best_final_loss={best}, "
+                f"paths={'no' if self.trajectories is None else 'yes'})")
+
     def trajectory(self, k: int) -> Array:
         """The path of row ``k``: its ``steps[k] + 1`` positions, start included.
 
+        ``k`` counts from the end when negative, as in a list.
+
         Raises:
+            TypeError: If ``k`` is not an int.
+            IndexError: If ``k`` is not a row of the batch.
             ValueError: If trajectories were not recorded.
         """
+        n = len(self)
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"k must be an int (a row of the batch), got {show(k)}")
+        if not -n <= k < n:
+            raise IndexError(f"k must be in [0, {n - 1}] (or -{n}..-1 from the end) for {n} runs, got {k}")
         if self.trajectories is None:
             raise ValueError("trajectory needs record=True, got a result recorded without paths")
         return self.trajectories[k, : int(self.steps[k]) + 1]
-
-
-def check_steps(steps: int) -> int:
-    """Validate a step count (an integer >= 1)."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an integer, got {steps!r}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    return int(steps)
-
-
-def check_bound(bound: float) -> float:
-    """Validate a divergence bound (finite and > 0)."""
-    b = float(bound)
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError(f"bound must be finite and > 0, got {bound}")
-    return b
-
-
-def as_lrs(lrs: float | Sequence[float] | Array, name: str = "lr") -> Array:
-    """Learning rates as a 1-D float array, each finite and > 0."""
-    arr = np.atleast_1d(np.asarray(lrs, dtype=float))
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty list of numbers, got shape {arr.shape}")
-    bad = arr[~np.isfinite(arr) | (arr <= 0)]
-    if bad.size:
-        raise ValueError(f"{name} must be finite and > 0, got {bad[0]:g}")
-    return arr
-
-
-def as_starts(start: Sequence[float] | Array, rows: int) -> Array:
-    """Start points as a ``(rows, 2)`` float array (one start is repeated for every row)."""
-    arr = np.asarray(start, dtype=float)
-    if arr.shape == (2,):
-        arr = np.broadcast_to(arr, (rows, 2))
-    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] != rows:
-        raise ValueError(f"start must be two numbers (x, y) or one pair per run, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"start must be finite, got {arr[~np.isfinite(arr).all(axis=1)][0].tolist()}")
-    return np.array(arr, dtype=float)
 
 
 def _check_out(params: Array, bound: float) -> Array:
@@ -156,8 +144,19 @@ def _check_out(params: Array, bound: float) -> Array:
     return ~((a[:, 0] <= bound) & (a[:, 1] <= bound))
 
 
+def _rows(starts: Any, lrs: Array | None) -> int:
+    """Batch size: the number of starts given, else one row per LR."""
+    try:
+        ndim = np.ndim(starts)
+    except ValueError:  # ragged
+        ndim = 0
+    if ndim == 2:
+        return len(starts)
+    return 1 if lrs is None else lrs.size
+
+
 def descend(
-    landscape: Landscape,
+    landscape: Landscape | str,
     optimizer: Optimizer,
     starts: Sequence[float] | Array,
     *,
@@ -174,24 +173,34 @@ def descend(
     finite stops there and is marked diverged. Stopped rows keep their position.
 
     Args:
-        landscape: The loss function.
+        landscape: The loss function, or the name of a registered one.
         optimizer: An ``init``/``update`` pair over ``(B, 2)`` arrays.
         starts: One start ``(x, y)`` for every row, or ``(B, 2)`` starts. With a
             single start, the batch size is ``len(lrs)``.
-        steps: Maximum number of steps (>= 1).
+        steps: Maximum number of steps (``1 .. MAX_STEPS``).
         bound: Divergence bound on ``|x|`` and ``|y|`` (> 0).
         lrs: Learning rate of each row, kept in the result for reference.
-        record: Keep every position (memory ``B * (steps + 1) * 2`` floats).
+        record: Keep every position (memory ``B * (steps + 1) * 2`` floats, at most 2 GiB).
         progress: Optional ``(done, total)`` callback, called every few steps.
 
     Returns:
         A :class:`DescentResult`.
+
+    Raises:
+        TypeError: For a landscape, optimizer, step count or start of the wrong kind.
+        ValueError: For a bad value, or a batch too big to hold or finish (see
+            :func:`lrlab.lab2d._args.check_size`).
     """
+    land = as_landscape(landscape)
+    if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
+        raise TypeError(f"optimizer must be an init/update pair (e.g. lrlab.optim.adam(lr=0.1)), got {show(optimizer)}")
     steps = check_steps(steps)
     bound = check_bound(bound)
+    record = check_bool("record", record)
+    check_callable("progress", progress, allow_none=True)
     lr_arr = None if lrs is None else np.atleast_1d(np.asarray(lrs, dtype=float))
-    start_arr = np.asarray(starts, dtype=float)
-    rows = start_arr.shape[0] if start_arr.ndim == 2 else (1 if lr_arr is None else lr_arr.size)
+    rows = _rows(starts, lr_arr)
+    check_size(rows, steps, record)
     # Column-major, so that x and y are each contiguous: the landscape's elementwise
     # arithmetic then runs on contiguous vectors.
     params = np.asfortranarray(as_starts(starts, rows))
@@ -203,13 +212,13 @@ def descend(
     diverged = np.zeros(rows, dtype=bool)
     active = np.ones(rows, dtype=bool)
     all_active = True
-    rec = _Recorder(params, steps) if record else None
+    rec = PathRecorder(params, steps) if record else None
     state = optimizer.init(params)
     report_every = max(1, steps // 100)
     # Runs that blow up overflow on the way; that is the point of the experiment.
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
-            new, state = optimizer.update(landscape.gradient(params), state, params)
+            new, state = optimizer.update(land.gradient(params), state, params)
             params = new if all_active else np.where(active[:, None], new, params)
             taken += active
             out = _check_out(params, bound)
@@ -226,9 +235,9 @@ def descend(
                 if rec is not None:
                     rec.fill(t)
                 break
-        final_loss = landscape.loss(params)
+        final_loss = land.loss(params)
     return DescentResult(
-        landscape=landscape.name,
+        landscape=land.name,
         lrs=lr_arr,
         starts=starts_copy,
         trajectories=None if rec is None else rec.paths(),
@@ -241,28 +250,8 @@ def descend(
     )
 
 
-class _Recorder:
-    """Positions after each step, stored step-major so each step writes contiguously."""
-
-    def __init__(self, params: Array, steps: int) -> None:
-        self.buf = np.empty((steps + 1, 2, params.shape[0]))
-        self.buf[0] = params.T
-
-    def write(self, t: int, x: Array, y: Array) -> None:
-        self.buf[t, 0] = x
-        self.buf[t, 1] = y
-
-    def fill(self, t: int) -> None:
-        """Every row stopped at step ``t``: repeat the last positions to the end."""
-        self.buf[t + 1 :] = self.buf[t]
-
-    def paths(self) -> Array:
-        """``(B, steps + 1, 2)``, a view of the buffer."""
-        return self.buf.transpose(2, 0, 1)
-
-
 def gradient_descent(
-    landscape: Landscape,
+    landscape: Landscape | str,
     lrs: float | Sequence[float] | Array,
     *,
     steps: int = 100,
@@ -273,77 +262,45 @@ def gradient_descent(
 ) -> DescentResult:
     """Plain gradient descent at many learning rates in one vectorised pass.
 
-    The update is ``p <- p - lr * grad f(p)``, one row per learning rate.
+    The update is ``p <- p - lr * grad f(p)``, one row per learning rate. It runs on
+    the fast path (only rows still running are computed) and equals
+    ``descend(landscape, plain_gd(lrs), start, lrs=lrs, ...)`` bit for bit.
 
     Args:
-        landscape: The loss function.
+        landscape: The loss function, or the name of a registered one (``"tutorial"``).
         lrs: One learning rate or many (each finite and > 0).
-        steps: Maximum number of steps (>= 1).
+        steps: Maximum number of steps (``1 .. MAX_STEPS``).
         start: Start point ``(x, y)`` (default: the landscape's), or one per LR.
         bound: Divergence bound on ``|x|`` and ``|y|``.
-        record: Keep the paths.
+        record: Keep the paths (at most 2 GiB of them).
         progress: Optional ``(done, total)`` callback.
 
     Returns:
         A :class:`DescentResult` with one row per learning rate.
 
     Raises:
-        ValueError: For an LR <= 0 or not finite, steps < 1, a bad start or bound.
+        TypeError: For a landscape, step count or start of the wrong kind.
+        ValueError: For an LR <= 0 or not finite, steps outside ``[1, MAX_STEPS]``, a bad
+            start or bound, or a batch too big to hold or finish.
     """
+    land = as_landscape(landscape)
     lr_arr = as_lrs(lrs)
     steps = check_steps(steps)
     bound = check_bound(bound)
-    pos = as_starts(landscape.start if start is None else start, lr_arr.size)
-    rows = lr_arr.size
-    # Only the rows still running are computed: stopped rows are dropped from the
-    # working vectors, which matters when most of a wide LR grid diverges early.
-    x, y, lr = pos[:, 0].copy(), pos[:, 1].copy(), lr_arr.copy()
-    idx = np.arange(rows)
-    final = pos.copy()
-    taken = np.zeros(rows, dtype=np.int64)
-    diverged = np.zeros(rows, dtype=bool)
-    rec = _Recorder(pos, steps) if record else None
-    cur_x, cur_y = x.copy(), y.copy()
-    report_every = max(1, steps // 100)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, steps + 1):
-            dx, dy = landscape.grad(x, y)
-            x = x - lr * dx
-            y = y - lr * dy
-            if rec is not None:
-                # Stopped rows keep their final position in the full-size vectors.
-                if idx.size < rows:
-                    cur_x[idx], cur_y[idx] = x, y
-                    rec.write(t, cur_x, cur_y)
-                else:
-                    rec.write(t, x, y)
-            # NaN fails both comparisons, so a non-finite row stops too.
-            ok = (np.abs(x) <= bound) & (np.abs(y) <= bound)
-            if not ok.all():
-                gone = idx[~ok]
-                final[gone, 0], final[gone, 1] = x[~ok], y[~ok]
-                cur_x[gone], cur_y[gone] = x[~ok], y[~ok]
-                taken[gone] = t
-                diverged[gone] = True
-                x, y, lr, idx = x[ok], y[ok], lr[ok], idx[ok]
-            if progress is not None and (t % report_every == 0 or t == steps):
-                progress(t, steps)
-            if idx.size == 0:
-                if rec is not None:
-                    rec.fill(t)
-                break
-        final[idx, 0], final[idx, 1] = x, y
-        taken[idx] = steps
-        final_loss = landscape.loss(final)
+    record = check_bool("record", record)
+    check_callable("progress", progress, allow_none=True)
+    check_size(lr_arr.size, steps, record)
+    pos = as_starts(land.start if start is None else start, lr_arr.size)
+    run = plain_gd_loop(land, lr_arr, pos, steps=steps, bound=bound, record=record, progress=progress)
     return DescentResult(
-        landscape=landscape.name,
+        landscape=land.name,
         lrs=lr_arr,
         starts=pos,
-        trajectories=None if rec is None else rec.paths(),
-        steps=taken,
-        diverged=diverged,
-        final_position=final,
-        final_loss=final_loss,
+        trajectories=run.trajectories,
+        steps=run.steps,
+        diverged=run.diverged,
+        final_position=run.final_position,
+        final_loss=run.final_loss,
         max_steps=steps,
         bound=bound,
     )

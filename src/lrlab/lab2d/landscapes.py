@@ -6,6 +6,8 @@ it can be run for thousands of learning rates at once (see :mod:`lrlab.lab2d.des
 Examples:
     >>> from lrlab.lab2d import landscapes
     >>> f = landscapes.get("tutorial")
+    >>> f
+    Landscape('tutorial': (1 - x)^2 + 10 (y - x^2)^2, start=(-1.0, 1.0), minima=1)
     >>> float(f.value(1.0, 1.0)), f.minima
     (0.0, ((1.0, 1.0),))
     >>> [float(g) for g in f.grad(-1.0, 1.0)]
@@ -19,14 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Array = np.ndarray
+from lrlab._checks import Array, check_choice
+
 ValueFn = Callable[[Array, Array], Array]
 GradFn = Callable[[Array, Array], tuple[Array, Array]]
 
 __all__ = ["Landscape", "LANDSCAPES", "get", "names"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Landscape:
     """A 2D loss function with everything needed to descend it and draw it.
 
@@ -50,6 +53,9 @@ class Landscape:
     start: tuple[float, float]
     window: tuple[float, float, float, float]
     lrs: tuple[float, ...]
+
+    def __repr__(self) -> str:
+        return f"Landscape({self.name!r}: {self.formula}, start={self.start}, minima={len(self.minima)})"
 
     def loss(self, xy: Array) -> Array:
         """``f`` at points ``xy`` of shape ``(..., 2)``."""
@@ -192,7 +198,4 @@ def get(name: str) -> Landscape:
     Raises:
         ValueError: If ``name`` is not a known landscape.
     """
-    try:
-        return LANDSCAPES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"function must be one of {names()}, got {name!r}") from None
+    return LANDSCAPES[check_choice("function", name, LANDSCAPES)]

@@ -15,8 +15,8 @@ each into a zone:
 
 Examples:
     >>> import numpy as np
-    >>> from lrlab.lab2d import landscapes, sensitivity
-    >>> s = sensitivity.sensitivity(landscapes.get("tutorial"), np.geomspace(1e-4, 0.1, 1000))
+    >>> from lrlab.lab2d import sensitivity
+    >>> s = sensitivity.sensitivity("tutorial", np.geomspace(1e-4, 0.1, 1000))
     >>> s.zones[0], s.zones[-1]
     ('slow', 'diverging')
     >>> 0.03 < s.best_lr < 0.05
@@ -30,10 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrlab.lab2d.descent import Optimizer, Progress, as_lrs, descend, plain_gd
+from lrlab._checks import Array, Progress, check_choice, check_int, check_real
+from lrlab.lab2d._args import MAX_RUNS, as_landscape, as_lrs
+from lrlab.lab2d.descent import Optimizer, descend, gradient_descent
 from lrlab.lab2d.landscapes import Landscape
 
-Array = np.ndarray
 OptimizerFactory = Callable[[Array], Optimizer]
 
 ZONES = ("slow", "good", "unstable", "diverging")
@@ -41,7 +42,7 @@ ZONES = ("slow", "good", "unstable", "diverging")
 __all__ = ["ZONES", "SensitivityResult", "sensitivity", "default_grid"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SensitivityResult:
     """Final loss against learning rate, with each LR's zone.
 
@@ -67,6 +68,15 @@ class SensitivityResult:
     target_loss: float
     steps: int
 
+    def __repr__(self) -> str:
+        good = self.band("good")
+        band = "none" if good is None else f"{good[0]:.3g}..{good[1]:.3g}"
+        first = self.first_diverging_lr
+        return (f"SensitivityResult(landscape={self.landscape!r}, optimizer={self.optimizer!r}, "
+                f"lrs={self.lrs.size} from {self.lrs[0]:.3g} to {self.lrs[-1]:.3g}, steps={self.steps}, "
+                f"best_lr={self.best_lr:.4g}, good_band={band}, "
+                f"first_diverging_lr={'none' if first is None else format(first, '.4g')})")
+
     @property
     def best_index(self) -> int | None:
         """Index of the lowest final loss among the runs that did not diverge (None if all did)."""
@@ -87,8 +97,7 @@ class SensitivityResult:
 
     def band(self, zone: str = "good") -> tuple[float, float] | None:
         """The smallest and largest LR in ``zone``, or ``None`` if no LR is in it."""
-        if zone not in ZONES:
-            raise ValueError(f"zone must be one of {list(ZONES)}, got {zone!r}")
+        check_choice("zone", zone, ZONES)
         idx = [i for i, z in enumerate(self.zones) if z == zone]
         if not idx:
             return None
@@ -117,16 +126,21 @@ class SensitivityResult:
 
 
 def default_grid(num: int = 1200, low: float = 1e-5, high: float = 1.0) -> Array:
-    """A log-spaced LR grid (the default sensitivity sweep: 1,200 LRs, 1e-5 to 1)."""
-    if num < 2:
-        raise ValueError(f"num must be >= 2, got {num}")
-    if not (0 < low < high and np.isfinite(high)):
-        raise ValueError(f"the grid needs 0 < low < high, got low={low}, high={high}")
+    """A log-spaced LR grid (the default sensitivity sweep: 1,200 LRs, 1e-5 to 1).
+
+    Raises:
+        TypeError: If ``num`` is not an int or a bound not a number.
+        ValueError: If ``num`` is outside ``[2, MAX_RUNS]`` or not ``0 < low < high`` (finite).
+    """
+    num = check_int("num", num, minimum=2, maximum=MAX_RUNS)
+    low, high = check_real("low", low), check_real("high", high)
+    if not 0 < low < high:
+        raise ValueError(f"the grid needs 0 < low < high, got low={low:g}, high={high:g}")
     return np.geomspace(low, high, num)
 
 
 def sensitivity(
-    landscape: Landscape,
+    landscape: Landscape | str,
     lrs: Sequence[float] | Array,
     *,
     steps: int = 100,
@@ -140,12 +154,14 @@ def sensitivity(
     """Run every LR of ``lrs`` at once and classify the outcomes.
 
     Args:
-        landscape: The loss function.
+        landscape: The loss function, or the name of a registered one.
         lrs: The learning rates (finite, > 0); they are sorted.
         steps: Steps per run.
         start: Start point (default: the landscape's).
         bound: Divergence bound on ``|x|`` and ``|y|``.
-        optimizer: ``lrs -> Optimizer`` factory; plain gradient descent by default.
+        optimizer: ``lrs -> Optimizer`` factory, run by :func:`~lrlab.lab2d.descent.descend`; by
+            default plain gradient descent on the fast path of
+            :func:`~lrlab.lab2d.descent.gradient_descent` (the same numbers, bit for bit).
         optimizer_name: Name recorded in the result.
         good_tol: A run is ``good`` when ``f_final - f_min <= good_tol * (f_start - f_min)``.
         progress: Optional ``(done, total)`` callback.
@@ -154,15 +170,21 @@ def sensitivity(
         A :class:`SensitivityResult`.
 
     Raises:
+        TypeError: For a landscape, step count or start of the wrong kind.
         ValueError: For bad LRs, steps, start, bound or ``good_tol`` outside (0, 1).
     """
+    landscape = as_landscape(landscape)
     grid = np.sort(as_lrs(lrs, "lrs"))
+    good_tol = check_real("good_tol", good_tol)
     if not 0 < good_tol < 1:
-        raise ValueError(f"good_tol must be in (0, 1), got {good_tol}")
+        raise ValueError(f"good_tol must be in (0, 1), got {good_tol:g}")
     start_pt = landscape.start if start is None else start
-    opt = plain_gd(grid) if optimizer is None else optimizer(grid)
-    res = descend(landscape, opt, start_pt, steps=steps, bound=bound, lrs=grid, record=False,
-                  progress=progress)
+    if optimizer is None:
+        res = gradient_descent(landscape, grid, steps=steps, start=start_pt, bound=bound, record=False,
+                               progress=progress)
+    else:
+        res = descend(landscape, optimizer(grid), start_pt, steps=steps, bound=bound, lrs=grid, record=False,
+                      progress=progress)
     start_loss = float(landscape.loss(np.asarray(start_pt, dtype=float)))
     target = landscape.min_value
     # Unbounded below (a saddle): there is no minimum to get close to, so no run is good.
