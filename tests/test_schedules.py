@@ -76,8 +76,18 @@ def test_tutorial_five_bit_for_bit(spec: str) -> None:
 def test_tutorial_defaults() -> None:
     assert repr(step(0.1)) == "step(base_lr=0.1, drop=0.5, every=30)"
     assert repr(exponential(0.1)) == "exponential(base_lr=0.1, k=0.05)"
-    assert repr(cosine(0.1)) == "cosine(base_lr=0.1, total=100, min_lr=0.001)"
-    assert repr(warmup_cosine(0.1)) == "warmup_cosine(base_lr=0.1, warmup=10, total=100, min_lr=0.001)"
+    # The cosines' floor defaults to 0, as torch's eta_min (the tutorial passes min_lr=0.001).
+    assert repr(cosine(0.1)) == "cosine(base_lr=0.1, total=100, min_lr=0.0)"
+    assert repr(warmup_cosine(0.1)) == "warmup_cosine(base_lr=0.1, warmup=10, total=100, min_lr=0.0)"
+
+
+def test_cosines_take_the_usual_adamw_rate() -> None:
+    # lr=3e-4 was refused while the default floor (0.001) sat above it.
+    s = cosine(3e-4, total=1000)
+    assert (s(0), s(1000), s(10**6)) == (3e-4, 0.0, 0.0)
+    w = warmup_cosine(3e-4, warmup=100, total=1000)
+    assert (w(0), w(100), w(1000)) == (0.0, 3e-4, 0.0)
+    assert (s.lo, w.lo) == (0.0, 0.0)
 
 
 def test_doc_examples_run() -> None:
@@ -213,7 +223,7 @@ ERRORS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "warmup must be <= total \\(10\\), got 20",
     ),
     ("min>base", lambda: cosine(0.01, min_lr=0.1), ValueError, "min_lr must be <= base_lr \\(0.01\\), got 0.1"),
-    ("min>base-wc", lambda: warmup_cosine(0.0001), ValueError, "min_lr must be <= base_lr"),
+    ("min>base-wc", lambda: warmup_cosine(0.0001, min_lr=0.001), ValueError, "min_lr must be <= base_lr"),
     ("negative lr", lambda: constant(-1), ValueError, "base_lr must be >= 0, got -1"),
     ("lr type", lambda: constant("a"), TypeError, "base_lr must be a number, got 'a'"),
     ("lr bool", lambda: constant(True), TypeError, "base_lr must be a number, got True"),
@@ -336,3 +346,33 @@ def test_demo_part_draws_the_tutorials_figure(tmp_path: Any) -> None:
         assert np.array_equal(line.get_xdata(), np.arange(100))
         assert np.array_equal(line.get_ydata(), [reference[spec](e) for e in np.arange(100)])
     plt.close(ax.figure)
+
+
+def test_the_legend_cuts_long_labels_only() -> None:
+    import matplotlib.pyplot as plt
+
+    from lrlab.plots.schedules import LEGEND_WIDTH, plot_schedules
+
+    long = "join([" + ", ".join(["constant(0.1)"] * 10) + "], [" + ", ".join(map(str, range(1, 10))) + "])"
+    res = sample([S.parse(long), constant(0.1)], 20, labels=[long, "constant(base_lr=0.1)"])
+    ax = plot_schedules(res)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == [long[: LEGEND_WIDTH - 1] + "\u2026", "constant(base_lr=0.1)"]
+    assert len(labels[0]) == LEGEND_WIDTH == 60 and res.labels[0] == long  # the samples keep the whole spec
+    plt.close(ax.figure)
+
+
+def test_the_legend_counts_what_it_does_not_list() -> None:
+    import matplotlib.pyplot as plt
+
+    from lrlab.plots.schedules import LEGEND_ENTRIES, plot_schedules
+
+    many = [constant(0.001 * (i + 1)) for i in range(200)]
+    ax = plot_schedules(sample(many, 5))
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(ax.lines) == 200 and len(texts) == LEGEND_ENTRIES == 20
+    assert texts[0] == "constant(base_lr=0.001)" and texts[-1] == "\u2026 and 181 more"
+    plt.close(ax.figure)
+    few = plot_schedules(sample(many[:LEGEND_ENTRIES], 5))
+    assert len(few.get_legend().get_texts()) == LEGEND_ENTRIES
+    plt.close(few.figure)

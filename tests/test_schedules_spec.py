@@ -46,7 +46,7 @@ def test_repr_parses_back_to_the_same_schedule(name: str) -> None:
 
 
 def test_grammar_details() -> None:
-    assert parse("  cosine ( 0.1 , total = 1e2 , ) ").params == {"base_lr": 0.1, "total": 100, "min_lr": 0.001}
+    assert parse("  cosine ( 0.1 , total = 1e2 , ) ").params == {"base_lr": 0.1, "total": 100, "min_lr": 0.0}
     assert parse("cyclic(0.01, 0.1, mode='exp_range', gamma=0.99)").params["mode"] == "exp_range"
     assert parse('cyclic(0.01, 0.1, mode="triangular")').params["mode"] == "triangular"
     assert parse("onecycle(0.1, 100, three_phase=FALSE)").params["three_phase"] is False
@@ -103,7 +103,7 @@ def test_wrong_types() -> None:
 def test_describe_lists_every_parameter() -> None:
     info = {i.name: i for i in describe()}
     assert list(info) == list(SCHEDULES)
-    assert info["warmup_cosine"].parameters == ("base_lr", "warmup=10", "total=100", "min_lr=0.001")
+    assert info["warmup_cosine"].parameters == ("base_lr", "warmup=10", "total=100", "min_lr=0.0")
     assert info["wsd"].parameters[-1] == "decay=linear"
     for name, factory in SCHEDULES.items():
         assert len(info[name].parameters) == len(inspect.signature(factory).parameters)

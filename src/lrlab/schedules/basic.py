@@ -13,11 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lrlab.schedules._base import Schedule, in_range, integer, lr_value, real
+from lrlab.schedules._base import Schedule, in_range, integer, lr_value, real, register
 
 __all__ = ["constant", "step", "multistep", "exponential", "linear", "polynomial", "inverse_sqrt"]
 
 
+@register
 def constant(base_lr: float) -> Schedule:
     """The same learning rate at every step: ``lr(t) = base_lr``.
 
@@ -29,6 +30,7 @@ def constant(base_lr: float) -> Schedule:
     return Schedule(lambda t: np.full(t.shape, base_lr), "constant", {"base_lr": base_lr}, base_lr, base_lr)
 
 
+@register
 def step(base_lr: float, drop: float = 0.5, every: int = 30) -> Schedule:
     """Step decay (the tutorial's; torch's ``StepLR(step_size=every, gamma=drop)``).
 
@@ -55,6 +57,7 @@ def step(base_lr: float, drop: float = 0.5, every: int = 30) -> Schedule:
     )
 
 
+@register
 def multistep(base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """Multiply by ``gamma`` at each milestone (torch's ``MultiStepLR``).
 
@@ -86,6 +89,7 @@ def multistep(base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> 
     )
 
 
+@register
 def exponential(base_lr: float, k: float | None = None, gamma: float | None = None) -> Schedule:
     """Exponential decay: ``base_lr * exp(-k t)`` (the tutorial's; ``k = 0.05`` unless
     ``gamma`` is given) or ``base_lr * gamma ** t`` (torch's ``ExponentialLR``).
@@ -113,6 +117,7 @@ def exponential(base_lr: float, k: float | None = None, gamma: float | None = No
     )
 
 
+@register
 def linear(base_lr: float, end_lr: float = 0.0, total_steps: int = 100) -> Schedule:
     """Straight line from ``base_lr`` at step 0 to ``end_lr`` at ``total_steps``, then flat.
 
@@ -145,6 +150,7 @@ def linear(base_lr: float, end_lr: float = 0.0, total_steps: int = 100) -> Sched
     )
 
 
+@register
 def polynomial(base_lr: float, total_steps: int = 100, power: float = 1.0, end_lr: float = 0.0) -> Schedule:
     """Polynomial decay to ``end_lr`` at ``total_steps`` (torch's ``PolynomialLR`` when
     ``end_lr = 0``; optax's ``polynomial_schedule``).
@@ -172,6 +178,7 @@ def polynomial(base_lr: float, total_steps: int = 100, power: float = 1.0, end_l
     )
 
 
+@register
 def inverse_sqrt(base_lr: float, warmup_steps: int = 0, timescale: int | None = None) -> Schedule:
     """Inverse square root decay after a linear warmup from 0 (Hugging Face's
     ``get_inverse_sqrt_schedule``; the Transformer's "Noam" shape).
@@ -193,8 +200,9 @@ def inverse_sqrt(base_lr: float, warmup_steps: int = 0, timescale: int | None = 
     def body(t: np.ndarray) -> np.ndarray:
         ramp = base_lr * t / max(1, warmup_steps)
         # For t >= warmup_steps, t + shift >= timescale, so the decay is <= base_lr; the
-        # clamp only keeps the discarded branch of np.where finite.
-        decay = base_lr / np.sqrt(np.maximum(t + shift, 1) / scale)
+        # clamp only keeps the discarded branch of np.where finite. The sum is taken in
+        # float64: t and timescale may each be near 2**62, and their int64 sum would wrap.
+        decay = base_lr / np.sqrt(np.maximum(t + float(shift), 1.0) / scale)
         return np.where(t < warmup_steps, ramp, decay)
 
     params = {"base_lr": base_lr, "warmup_steps": warmup_steps, "timescale": None if timescale is None else scale}

@@ -3,19 +3,40 @@
 ``join`` follows optax's ``join_schedules`` and torch's ``SequentialLR``: each part
 sees the steps counted from its own boundary, so ``join([a, b], [100])`` at step 130
 is ``b(30)``.
+
+Composition is bounded so that a schedule stays quick to evaluate and to write: at most
+``MAX_PARTS`` (64) parts in a join or product, ``MAX_DEPTH`` (32) levels of nesting and
+``MAX_SIZE`` (1024) schedules in all (the last two checked by :class:`Schedule` itself).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from lrlab.schedules._base import Schedule, integer, lr_value, schedule_arg
+from lrlab._checks import show
+from lrlab.schedules._base import Schedule, integer, lr_value, register, schedule_arg
 
-__all__ = ["with_warmup", "join", "product"]
+__all__ = ["MAX_PARTS", "with_warmup", "join", "product"]
+
+# Parts of one join or product: each is evaluated at every step, and a spec of thousands of
+# parts is a mistake rather than a schedule.
+MAX_PARTS = 64
 
 
+def _parts(schedules: Any) -> list[Schedule]:
+    """Two to ``MAX_PARTS`` schedules."""
+    if isinstance(schedules, (Schedule, str, bytes)) or not isinstance(schedules, Sequence) or len(schedules) < 2:
+        raise TypeError(f"schedules must be a list of two or more schedules, got {show(schedules)}")
+    if len(schedules) > MAX_PARTS:
+        raise ValueError(f"schedules must hold at most {MAX_PARTS} schedules, got {len(schedules)}")
+    return [schedule_arg("schedules", s) for s in schedules]
+
+
+@register
 def with_warmup(schedule: Schedule, warmup_steps: int, start_lr: float = 0.0) -> Schedule:
     """A linear warmup in front of ``schedule``, which then starts from its own step 0.
 
@@ -48,6 +69,7 @@ def with_warmup(schedule: Schedule, warmup_steps: int, start_lr: float = 0.0) ->
     return Schedule(body, "with_warmup", params, min(schedule.lo, start_lr), max(schedule.hi, start_lr))
 
 
+@register
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     """Run ``schedules`` one after another, switching at ``boundaries``.
 
@@ -55,7 +77,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     ``start = [0, *boundaries]`` (optax's ``join_schedules``, torch's ``SequentialLR``).
 
     Args:
-        schedules: Two or more schedules.
+        schedules: Two to ``MAX_PARTS`` (64) schedules.
         boundaries: ``len(schedules) - 1`` strictly increasing steps (>= 1).
 
     Examples:
@@ -64,18 +86,16 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
         >>> s(range(4)).tolist()
         [0.0, 0.5, 1.0, 1.0]
     """
-    if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence) or len(schedules) < 2:
-        raise TypeError(f"schedules must be a list of two or more schedules, got {schedules!r}")
-    parts = [schedule_arg("schedules", s) for s in schedules]
+    parts = _parts(schedules)
     if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, Sequence):
-        raise TypeError(f"boundaries must be a list of integers, got {boundaries!r}")
+        raise TypeError(f"boundaries must be a list of integers, got {show(boundaries)}")
     if len(boundaries) != len(parts) - 1:
         raise ValueError(
-            f"boundaries must have one entry fewer than schedules ({len(parts) - 1}), got {list(boundaries)!r}"
+            f"boundaries must have one entry fewer than schedules ({len(parts) - 1}), got {show(list(boundaries))}"
         )
     bounds = [integer("boundaries", b, minimum=1) for b in boundaries]
     if any(b <= a for a, b in zip(bounds, bounds[1:])):
-        raise ValueError(f"boundaries must be strictly increasing, got {list(boundaries)!r}")
+        raise ValueError(f"boundaries must be strictly increasing, got {show(list(boundaries))}")
     edges = np.array(bounds, dtype=np.int64)
     starts = np.array([0, *bounds], dtype=np.int64)
     bodies = [p._body for p in parts]
@@ -98,6 +118,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     )
 
 
+@register
 def product(schedules: Sequence[Schedule]) -> Schedule:
     """The step-wise product of schedules: ``lr(t) = s_1(t) * s_2(t) * ...``.
 
@@ -105,14 +126,19 @@ def product(schedules: Sequence[Schedule]) -> Schedule:
     warmup factor): e.g. ``product([cosine(0.1, total=100), linear(0.0, end_lr=1.0,
     total_steps=10)])`` ramps the cosine in over ten steps.
 
+    Args:
+        schedules: Two to ``MAX_PARTS`` (64) schedules.
+
+    Raises:
+        TypeError: If ``schedules`` is not a list of two or more schedules.
+        ValueError: If it holds more than ``MAX_PARTS``, or their product can overflow.
+
     Examples:
         >>> from lrlab.schedules import constant, step
         >>> product([constant(0.1), step(1.0, drop=0.5, every=2)])(range(4)).tolist()
         [0.1, 0.1, 0.05, 0.05]
     """
-    if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence) or len(schedules) < 2:
-        raise TypeError(f"schedules must be a list of two or more schedules, got {schedules!r}")
-    parts = [schedule_arg("schedules", s) for s in schedules]
+    parts = _parts(schedules)
     bodies = [p._body for p in parts]
 
     def body(t: np.ndarray) -> np.ndarray:
@@ -121,10 +147,7 @@ def product(schedules: Sequence[Schedule]) -> Schedule:
             out = out * f(t)
         return out
 
-    return Schedule(
-        body,
-        "product",
-        {"schedules": parts},
-        float(np.prod([p.lo for p in parts])),
-        float(np.prod([p.hi for p in parts])),
-    )
+    hi = math.prod(p.hi for p in parts)
+    if not math.isfinite(hi):
+        raise ValueError(f"schedules must multiply to a finite learning rate, got an upper bound of {hi}")
+    return Schedule(body, "product", {"schedules": parts}, math.prod(p.lo for p in parts), hi)

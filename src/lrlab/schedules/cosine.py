@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrlab.schedules._base import MAX_STEP, Schedule, in_range, integer, lr_value, min_below_base
+from lrlab.schedules._base import MAX_STEP, Schedule, in_range, integer, lr_value, min_below_base, register
 
 __all__ = ["cosine", "warmup_cosine", "cosine_restarts"]
 
@@ -21,7 +21,8 @@ def _anneal(t: np.ndarray, base_lr: float, min_lr: float, total: int) -> np.ndar
     return min_lr + (base_lr - min_lr) * (1 + np.cos(np.pi * np.minimum(t, total) / total)) / 2
 
 
-def cosine(base_lr: float, total: int = 100, min_lr: float = 0.001) -> Schedule:
+@register
+def cosine(base_lr: float, total: int = 100, min_lr: float = 0.0) -> Schedule:
     """Cosine annealing from ``base_lr`` to ``min_lr`` over ``total`` steps, then flat.
 
     ``lr(t) = min_lr + (base_lr - min_lr) * (1 + cos(pi * min(t, total) / total)) / 2``
@@ -31,12 +32,15 @@ def cosine(base_lr: float, total: int = 100, min_lr: float = 0.001) -> Schedule:
     Args:
         base_lr: Learning rate at step 0 (>= 0).
         total: Steps to reach ``min_lr`` (>= 1).
-        min_lr: Floor, ``0 <= min_lr <= base_lr`` (the tutorial's default, 0.001).
+        min_lr: Floor, ``0 <= min_lr <= base_lr``; 0 by default, as torch's ``eta_min``
+            (the tutorial's curves pass ``min_lr=0.001``).
 
     Examples:
-        >>> s = cosine(0.1, total=100)
-        >>> s(0), s(100), s(1000)
-        (0.1, 0.001, 0.001)
+        >>> s = cosine(3e-4, total=1000)
+        >>> s(0), s(500), s(1000), s(5000)
+        (0.0003, 0.00015, 0.0, 0.0)
+        >>> cosine(0.1, total=100, min_lr=0.001)(100)
+        0.001
     """
     base_lr = lr_value("base_lr", base_lr)
     total = integer("total", total, minimum=1)
@@ -51,7 +55,8 @@ def cosine(base_lr: float, total: int = 100, min_lr: float = 0.001) -> Schedule:
     )
 
 
-def warmup_cosine(base_lr: float, warmup: int = 10, total: int = 100, min_lr: float = 0.001) -> Schedule:
+@register
+def warmup_cosine(base_lr: float, warmup: int = 10, total: int = 100, min_lr: float = 0.0) -> Schedule:
     """Linear warmup from 0, then cosine annealing over the remaining steps (the tutorial's).
 
     ``lr(t) = base_lr * t / warmup`` for ``t < warmup``, then
@@ -61,12 +66,13 @@ def warmup_cosine(base_lr: float, warmup: int = 10, total: int = 100, min_lr: fl
         base_lr: Peak learning rate, reached at step ``warmup`` (>= 0).
         warmup: Warmup steps, ``0 <= warmup <= total``.
         total: Steps until ``min_lr`` is reached (>= 1).
-        min_lr: Floor of the cosine, ``0 <= min_lr <= base_lr``.
+        min_lr: Floor of the cosine, ``0 <= min_lr <= base_lr``; 0 by default, as torch's
+            ``eta_min`` (the tutorial's curve passes ``min_lr=0.001``).
 
     Examples:
         >>> s = warmup_cosine(0.1, warmup=10, total=100)
-        >>> s(0), s(5), s(10)
-        (0.0, 0.05, 0.1)
+        >>> s(0), s(5), s(10), s(100)
+        (0.0, 0.05, 0.1, 0.0)
     """
     base_lr = lr_value("base_lr", base_lr)
     warmup = integer("warmup", warmup, minimum=0)
@@ -99,6 +105,7 @@ def _cycle_starts(cycle_steps: int, cycle_mult: int) -> np.ndarray:
     return np.array(starts, dtype=np.int64)
 
 
+@register
 def cosine_restarts(
     base_lr: float, cycle_steps: int, cycle_mult: int = 1, cycle_decay: float = 1.0, min_lr: float = 0.0
 ) -> Schedule:

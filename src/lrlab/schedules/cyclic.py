@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrlab.schedules._base import Schedule, choice, in_range, integer, lr_value
+from lrlab.schedules._base import Schedule, choice, in_range, integer, lr_value, register
 
 __all__ = ["cyclic"]
 
 MODES = ("triangular", "triangular2", "exp_range")
 
 
+@register
 def cyclic(
     base_lr: float,
     max_lr: float,

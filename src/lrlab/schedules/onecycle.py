@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrlab.schedules._base import Schedule, choice, flag, in_range, integer, lr_value, real
+from lrlab.schedules._base import Schedule, choice, flag, in_range, integer, lr_value, real, register
 
 __all__ = ["onecycle"]
 
@@ -19,6 +19,7 @@ def _anneal(start: float, end: float, pct: np.ndarray, strategy: str) -> np.ndar
     return (end - start) * pct + start
 
 
+@register
 def onecycle(
     max_lr: float,
     total_steps: int,

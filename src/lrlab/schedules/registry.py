@@ -1,11 +1,15 @@
-"""Schedule names -> factories, for the spec grammar and ``lrlab schedule --list``."""
+"""Schedule names -> factories in the order ``lrlab schedule --list`` shows them, and what it shows.
+
+The factories register themselves by name in ``_base`` (where the spec grammar and
+unpickling find them); this module lists them for people. :func:`build` is the spec
+grammar's, re-exported here where it used to live.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from lrlab.schedules._base import Schedule, format_value
 from lrlab.schedules.basic import constant, exponential, inverse_sqrt, linear, multistep, polynomial, step
@@ -13,6 +17,7 @@ from lrlab.schedules.compose import join, product, with_warmup
 from lrlab.schedules.cosine import cosine, cosine_restarts, warmup_cosine
 from lrlab.schedules.cyclic import cyclic
 from lrlab.schedules.onecycle import onecycle
+from lrlab.schedules.spec import build
 from lrlab.schedules.wsd import wsd
 
 __all__ = ["SCHEDULES", "ScheduleInfo", "build", "describe", "names"]
@@ -71,31 +76,3 @@ def describe() -> list[ScheduleInfo]:
         summary = (inspect.getdoc(factory) or "").split("\n\n")[0].replace("\n", " ").replace("``", "")
         out.append(ScheduleInfo(name, tuple(params), summary))
     return out
-
-
-def build(name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> Schedule:
-    """Call the factory registered as ``name`` after checking the arguments' names.
-
-    Raises:
-        ValueError: For an unknown schedule, an unknown or missing parameter, or too
-            many positional arguments.
-    """
-    kwargs = dict(kwargs or {})
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
-    factory = SCHEDULES[name]
-    sig = inspect.signature(factory)
-    known = list(sig.parameters)
-    for key in kwargs:
-        if key not in sig.parameters:
-            raise ValueError(f"unknown parameter {key!r} for {name}; parameters: {', '.join(known)}")
-    if len(args) > len(known):
-        raise ValueError(f"{name} takes at most {len(known)} parameters ({', '.join(known)}), got {len(args)}")
-    for key, _ in zip(known, args):
-        if key in kwargs:
-            raise ValueError(f"parameter {key!r} of {name} given twice")
-    given = set(known[: len(args)]) | set(kwargs)
-    missing = [k for k, p in sig.parameters.items() if p.default is inspect.Parameter.empty and k not in given]
-    if missing:
-        raise ValueError(f"{name} needs the parameter {missing[0]!r}; parameters: {', '.join(known)}")
-    return factory(*args, **kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrlab.schedules._base import Schedule, choice, integer, lr_value, min_below_base
+from lrlab.schedules._base import Schedule, choice, integer, lr_value, min_below_base, register
 
 __all__ = ["wsd"]
 
@@ -22,6 +22,7 @@ def _shape(p: np.ndarray, decay: str) -> np.ndarray:
     return 1.0 - np.sqrt(p)
 
 
+@register
 def wsd(
     base_lr: float,
     total_steps: int,
