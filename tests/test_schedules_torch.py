@@ -147,3 +147,65 @@ def test_numpy_adam_with_a_schedule_matches_torch_adam_with_to_torch() -> None:
         sched.step()
     np.testing.assert_allclose(p[0], w.detach().numpy(), rtol=1e-12)
     assert not np.allclose(p, [[1.0, -2.0, 3.0]])
+
+
+def one_param_sgd() -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))], lr=1.0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [(-0.5, "-0.5"), (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf")],
+)
+def test_a_bad_rate_is_refused_at_the_step_it_appears(bad: float, shown: str) -> None:
+    def schedule(k: int) -> float:
+        return 0.1 if k < 3 else bad
+
+    opt = one_param_sgd()
+    sched = S.to_torch(schedule, opt)
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.1  # step 2, still fine
+    opt.step()
+    with pytest.raises(ValueError, match=f"schedule must return a finite learning rate >= 0, got {shown} at step 3 "
+                       "from <function"):
+        sched.step()
+
+
+def test_a_bad_rate_at_step_zero_is_refused_when_the_scheduler_is_made() -> None:
+    opt = one_param_sgd()
+    with pytest.raises(ValueError, match="got -1.0 at step 0 from <function"):
+        S.to_torch(lambda k: -1.0, opt)
+    assert opt.param_groups[0]["lr"] == 1.0  # the optimizer never saw it
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(None, "None"), ("0.1", "'0.1'"), (True, "True"), (np.array([0.1, 0.2]), "array")]
+)
+def test_a_rate_that_is_not_one_number_is_refused(value: object, shown: str) -> None:
+    with pytest.raises(TypeError, match=f"schedule must return one number per step, got {shown}.* at step 0"):
+        S.to_torch(lambda k: value, one_param_sgd())
+
+
+def test_a_schedule_whose_bounds_allow_a_bad_rate_is_refused_up_front() -> None:
+    from lrlab.schedules import Schedule
+
+    negative = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, -1.0, 0.1)
+    with pytest.raises(ValueError, match="schedule must keep its learning rates finite and >= 0, got bounds "
+                       "\\[-1.0, 0.1\\] for constant\\(base_lr=0.1\\)"):
+        S.to_torch(negative, one_param_sgd())
+    unbounded = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, 0.0, float("inf"))
+    with pytest.raises(ValueError, match="got bounds \\[0.0, inf\\]"):
+        S.to_torch(unbounded, one_param_sgd())
+
+
+def test_a_lrlab_schedule_with_a_zero_rate_is_fine() -> None:
+    opt = one_param_sgd()
+    sched = S.to_torch(warmup_cosine(0.1, warmup=2, total=4), opt)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == 0.0 and lrs[2] == 0.1 and lrs[4:] == [0.0, 0.0]

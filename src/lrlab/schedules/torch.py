@@ -6,13 +6,29 @@ resolves :func:`to_torch` lazily, so the pure schedules stay importable without 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from lrlab._checks import show
+from lrlab.schedules._base import Schedule
+
 __all__ = ["ScheduleLR", "to_torch"]
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is one number (a float, a NumPy scalar, a one-element tensor), else None."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):  # float() would take "0.1" and True
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class ScheduleLR(LRScheduler):
@@ -28,11 +44,21 @@ class ScheduleLR(LRScheduler):
     initial rates) and the schedule's spec for reference, not the schedule itself, so
     it loads with ``torch.load(weights_only=True)``; a resumed run builds the scheduler
     from the same schedule and calls :meth:`load_state_dict`.
+
+    A learning rate the schedule returns that is negative, NaN or infinite (or not a
+    number) is refused with a ``ValueError`` (``TypeError``) at the step it is asked for,
+    before the optimizer sees it; a :class:`~lrlab.schedules.Schedule` whose bounds allow
+    one is refused when the scheduler is made.
     """
 
     def __init__(self, optimizer: Optimizer, schedule: Callable[[int], float]) -> None:
         if not callable(schedule):
-            raise TypeError(f"schedule must be a callable step -> lr, got {schedule!r}")
+            raise TypeError(f"schedule must be a callable step -> lr, got {show(schedule)}")
+        if isinstance(schedule, Schedule) and not (schedule.lo >= 0 and math.isfinite(schedule.hi)):
+            raise ValueError(
+                f"schedule must keep its learning rates finite and >= 0, got bounds [{schedule.lo}, {schedule.hi}] "
+                f"for {show(schedule)}"
+            )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         first = optimizer.param_groups[0]
@@ -44,12 +70,27 @@ class ScheduleLR(LRScheduler):
         self.schedule = schedule
         super().__init__(optimizer)
 
-    def get_lr(self) -> list[float]:
-        """The groups' learning rates at step ``last_epoch``."""
-        lr = float(self.schedule(self.last_epoch))
+    def get_lr(self) -> list[float | Tensor]:
+        """The groups' learning rates at step ``last_epoch``.
+
+        Raises:
+            TypeError: If the schedule returns something other than one number.
+            ValueError: If it returns a negative, NaN or infinite learning rate.
+        """
+        step = self.last_epoch
+        value = self.schedule(step)
+        lr = _number(value)
+        if lr is None:
+            raise TypeError(
+                f"schedule must return one number per step, got {show(value)} at step {step} from {show(self.schedule)}"
+            )
+        if not (math.isfinite(lr) and lr >= 0):
+            raise ValueError(
+                f"schedule must return a finite learning rate >= 0, got {lr!r} at step {step} from {show(self.schedule)}"
+            )
         ref = float(self.base_lrs[0])
         # Group 0 gets the schedule's value bit for bit; the others keep their ratio.
-        return [lr] + [lr * (float(b) / ref) for b in self.base_lrs[1:]]
+        return [lr, *(lr * (float(b) / ref) for b in self.base_lrs[1:])]
 
     def state_dict(self) -> dict[str, Any]:
         """The scheduler's state: plain numbers, plus the schedule's spec for reference."""
@@ -77,7 +118,9 @@ def to_torch(schedule: Callable[[int], float], optimizer: Optimizer) -> Schedule
 
     Raises:
         TypeError: If ``schedule`` is not callable or ``optimizer`` is not an Optimizer.
-        ValueError: If the first param group's lr is not > 0.
+        ValueError: If the first param group's lr is not > 0, or the schedule's rate at
+            step 0 (or a Schedule's bounds) is negative or not finite; the scheduler's
+            ``step()`` raises the same at the first step whose rate is.
 
     Examples:
         >>> import torch
