@@ -13,7 +13,7 @@ import pytest
 from lrlab.cli import main
 from lrlab.schedules import names
 
-WC = "warmup_cosine(base_lr=0.1, warmup=10, total=100)"
+WC = "warmup_cosine(base_lr=0.1, warmup=10, total=100, min_lr=0.001)"  # the tutorial's floor
 
 
 def tutorial_warmup_cosine(epoch: np.int64, base_lr: float = 0.1, warmup: int = 10, t_max: int = 100) -> float:
@@ -74,7 +74,7 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in names():
         assert f"\n{name}(" in out
-    assert "warmup_cosine(base_lr, warmup=10, total=100, min_lr=0.001)" in out
+    assert "warmup_cosine(base_lr, warmup=10, total=100, min_lr=0.0)" in out
     assert main(["schedule", "--list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [s["name"] for s in doc["schedules"]] == names()
@@ -94,6 +94,8 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
         ([], "give at least one SPEC"),
         (["cosine(0.1)", "--json", "--csv"], "not allowed with argument"),
         (["cosine(0.1)", "--steps", "ten"], "invalid int value: 'ten'"),
+        (["cosine(0.1)", "--list"], "--list takes no SPEC (it lists every schedule), got 1"),
+        (["--list", "--csv"], "--list prints a list or, with --json, one JSON object; got --csv"),
     ],
 )
 def test_errors_are_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,3 +103,78 @@ def test_errors_are_one_line(argv: list[str], message: str, capsys: pytest.Captu
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and message in captured.err
+
+
+def test_too_many_steps_are_refused_up_front(capsys: pytest.CaptureFixture[str]) -> None:
+    from lrlab.schedules.sample import MAX_SAMPLES
+
+    assert main(["schedule", "cosine(0.1)", "--steps", "1000000000"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "--steps must be <= 1,000,000 (the steps evaluated and drawn), got 1,000,000,000" in captured.err
+    assert main(["schedule", "constant(0.1)", "--steps", str(MAX_SAMPLES), "--csv"]) == 0
+    assert capsys.readouterr().out.count("\n") == MAX_SAMPLES + 1
+
+
+def test_the_help_names_the_steps_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    from lrlab.schedules.sample import MAX_SAMPLES
+
+    assert main(["schedule", "--help"]) == 0
+    assert f"at most {MAX_SAMPLES:,}" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_table_shows_lists_in_specs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # one line per row (a narrow terminal wraps the cell)
+    # rich would read "[constant(0.1), constant(0.01)]" as a markup tag and drop it.
+    spec = "join([constant(0.1), constant(0.01)], boundaries=[50])"
+    assert main(["schedule", spec, "multistep(0.1, [30, 60])", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert spec in out and "multistep(0.1, [30, 60])" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["with_warmup(" * 2000 + "constant(0.1)" + ", 1)" * 2000], "spec must nest calls and lists at most 64 deep"),
+        (["cosine(0.1" + " " * 10_000 + ")"], "spec must be at most 10000 characters long, got 10011"),
+        (["cosine(\u0660.\u0661, total=100)"], "spec must be ASCII text, got '\u0660' (U+0660) at position 7"),
+        (["product([" + ", ".join(["constant(1)"] * 100) + "])"], "schedules must hold at most 64 schedules, got 100"),
+        (["cosine(0.1)", "--steps", "-5"], "--steps must be >= 1, got -5"),
+        (["product([constant(1e200), constant(1e200)])"], "schedules must multiply to a finite learning rate"),
+        (["constant(0.1)", "--out", "tests/test_cli_schedule.py"], "--out must be a folder"),
+        ([""], "spec: expected a schedule name at the end in ''"),
+    ],
+    ids=["deep", "long", "arabic-digits", "parts", "negative-steps", "overflow", "out-file", "empty"],
+)
+def test_bad_specs_are_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schedule", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err and len(captured.err) < 400
+
+
+def test_the_figure_legend_shows_long_specs_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lrlab.plots import schedules as plots
+
+    monkeypatch.setenv("COLUMNS", "300")
+
+    drawn = []
+    real = plots.plot_schedules
+
+    def keep(*args: object, **kwargs: object) -> object:
+        ax = real(*args, **kwargs)  # type: ignore[arg-type]
+        drawn.append([t.get_text() for t in ax.get_legend().get_texts()])
+        return ax
+
+    monkeypatch.setattr(plots, "plot_schedules", keep)
+    spec = "join([" + ", ".join(f"cosine(0.1, total={10 + i})" for i in range(8)) + "], [10, 20, 30, 40, 50, 60, 70])"
+    assert main(["schedule", spec, "constant(0.1)", "--out", str(tmp_path), "--steps", "120"]) == 0
+    out = capsys.readouterr().out
+    assert drawn == [[spec[:59] + "\u2026", "constant(0.1)"]]
+    assert spec in out  # the table keeps the whole spec
+    assert main(["schedule", spec, "--json", "--steps", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["schedules"][0]["spec"] == spec

@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "schedule and its parameters.",
     )
     p.add_argument("specs", nargs="*", metavar="SPEC", help='a schedule, e.g. "cosine(base_lr=0.1, total=100)"')
-    p.add_argument("--steps", type=int, default=100, metavar="N", help="evaluate steps 0 .. N-1 (default 100)")
+    p.add_argument(
+        "--steps", type=int, default=100, metavar="N", help="evaluate steps 0 .. N-1 (default 100, at most 1,000,000)"
+    )
     p.add_argument("--log", action="store_true", help="log-scale learning-rate axis on the figure")
     p.add_argument("--list", action="store_true", help="list every schedule and its parameters")
     add_out_argument(p)
@@ -50,13 +52,20 @@ def _list(as_json: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
+        if args.specs:
+            raise ValueError(f"--list takes no SPEC (it lists every schedule), got {len(args.specs)}")
+        if args.csv:
+            raise ValueError("--list prints a list or, with --json, one JSON object; got --csv")
         return _list(args.json)
     if not args.specs:
         raise ValueError('give at least one SPEC, e.g. "cosine(base_lr=0.1, total=100)", or --list')
     from lrlab.schedules import parse, sample
+    from lrlab.schedules.sample import MAX_SAMPLES
 
     if args.steps < 1:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
+    if args.steps > MAX_SAMPLES:
+        raise ValueError(f"--steps must be <= {MAX_SAMPLES:,} (the steps evaluated and drawn), got {args.steps:,}")
     schedules = [parse(spec) for spec in args.specs]
     samples = sample(schedules, args.steps, labels=args.specs)
     if args.json:
@@ -70,15 +79,18 @@ def run(args: argparse.Namespace) -> int:
             writer.writerow([int(k), *(repr(float(v)) for v in column)])
         return 0
     out = out_dir(args.out)
+    from rich.markup import escape
+
     from lrlab.plots._figure import save
     from lrlab.plots.schedules import plot_schedules
 
     ax = plot_schedules(samples, log=args.log)
     path = save(ax.figure, out / FIGURE)
+    # rich reads "[...]" in a cell as markup (and drops it); a spec's lists must show as typed.
     print_table(
         f"Learning rates over steps 0..{args.steps - 1}",
         ["spec", "first", "last", "min", "max"],
-        [(st["label"], st["first"], st["last"], st["min"], st["max"]) for st in samples.stats()],
+        [(escape(str(st["label"])), st["first"], st["last"], st["min"], st["max"]) for st in samples.stats()],
     )
     print(f"Figure: {path}")
     return 0
