@@ -29,10 +29,9 @@ import statistics
 import time
 
 import torch
-from torch import nn
 
-from lrlab import data, models
 from lrlab.finder import StateGuard, find_lr
+from lrlab.tutorial import build_task
 
 
 def _sync(device: torch.device) -> None:
@@ -100,14 +99,10 @@ def main() -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     repeats, steps = (2, 20) if args.quick else (args.repeats, args.steps)
-    device = torch.device(args.device)
-
-    loader = data.tensor_loader(*data.load_mnist("embedded", "train"), 128, shuffle=True, seed=0)
+    task = build_task(lr=1e-3, device=args.device)  # the tutorial's set-up, as `lrlab find` builds it
+    device, model, opt, crit, loader = task.device, task.model, task.optimizer, task.criterion, task.train_loader
     if args.preload:
         loader = [(x.to(device), y.to(device)) for x, y in loader]
-    model = models.build_model("mlp", seed=0).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    crit = nn.CrossEntropyLoss()
 
     # Warm-up: first-call costs (allocator, kernels, lazy imports) out of the timings.
     bare_loop(model, opt, crit, loader, 5, device)

@@ -18,11 +18,9 @@ import argparse
 import math
 import statistics
 
-import torch
-
-from lrlab import data, models
-from lrlab.demo.part4_finder import train_and_evaluate
 from lrlab.finder import METHODS, find_lr, suggest
+from lrlab.tutorial import build_task
+from lrlab.tutorial.demo.part4_finder import train_and_evaluate
 
 
 def main() -> None:
@@ -33,10 +31,8 @@ def main() -> None:
     args = parser.parse_args()
     seeds, epochs = (1, 1) if args.quick else (args.seeds, args.epochs)
 
-    train = data.tensor_loader(*data.load_mnist("embedded", "train"), 128, shuffle=True, seed=0)
-    model = models.build_model("mlp", seed=0)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-7)
-    result = find_lr(model, opt, torch.nn.CrossEntropyLoss(), train)
+    task = build_task(lr=1e-7, device="cpu")  # the tutorial's set-up, as `lrlab find` builds it
+    result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader)
     print(f"range test: {result.steps}/{result.num_iter} steps, {result.stop_reason}")
 
     candidates: list[tuple[str, float]] = []

@@ -2,7 +2,8 @@
 
 Two tasks, K = 16 learning rates x 100 steps each, the same batches for both sides:
 
-* ``mlp``: the tutorial's SimpleNet (784-128-10), SGD, batch 128 of embedded MNIST. The
+* ``mlp``: the tutorial's SimpleNet (784-128-10), SGD, batch 128 of embedded MNIST
+  (:func:`lrlab.tutorial.build_task`, as ``lrlab sweep`` builds it). The
   work is matmul-bound on a CPU, so besides the ratio the script prints the sweep's
   achieved GFLOP/s (matmul FLOPs of one training step, counted by torch's
   ``FlopCounterMode``, times K x steps, over the sweep's wall time) next to a large
@@ -46,17 +47,17 @@ class Task:
 
 
 def mlp_task(device: torch.device, k: int, num_batches: int) -> Task:
-    from lrlab.data import load_mnist
-    from lrlab.models import build_model
+    from lrlab.tutorial import build_task, make_optimizer
 
-    images, labels = load_mnist("embedded", "train")
-    rng = np.random.default_rng(0)
+    # The tutorial's set-up as `lrlab sweep` builds it; its first batches, moved once to the device.
+    task = build_task(lr=1e-3, device=device)
     batches = []
-    for _ in range(num_batches):
-        idx = rng.choice(len(labels), 128, replace=False)
-        batches.append((torch.from_numpy(images[idx]).to(device), torch.from_numpy(labels[idx]).to(device)))
-    return Task("mlp", build_model("mlp", seed=0).to(device), lambda p, lr: torch.optim.SGD(p, lr=lr),
-                nn.CrossEntropyLoss(), batches, np.geomspace(1e-3, 1.0, k))
+    for x, y in task.train_loader:
+        batches.append((x.to(device), y.to(device)))
+        if len(batches) == num_batches:
+            break
+    return Task("mlp", task.model, lambda p, lr: make_optimizer("sgd", p, lr), task.criterion, batches,
+                np.geomspace(1e-3, 1.0, k))
 
 
 def tiny_task(device: torch.device, k: int, num_batches: int) -> Task:

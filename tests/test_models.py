@@ -36,5 +36,13 @@ def test_seeded_build_is_reproducible_and_leaves_global_rng():
 
 
 def test_unknown_model():
-    with pytest.raises(ValueError, match="model must be one of \\['cnn', 'mlp'\\], got 'resnet'"):
+    with pytest.raises(ValueError, match="model must be one of 'mlp', 'cnn', got 'resnet'"):
         build_model("resnet")
+    with pytest.raises(ValueError, match="seed must be .*>= 0, got -1"):
+        build_model("mlp", seed=-1)
+
+
+def test_task_lists_the_registered_models():
+    from lrlab.tutorial import models, task
+
+    assert task.MODELS == tuple(models.MODELS)

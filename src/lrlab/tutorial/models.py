@@ -16,6 +16,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from lrlab._checks import check_choice, check_seed
+
 __all__ = ["SimpleNet", "SmallCNN", "MODELS", "build_model"]
 
 
@@ -69,10 +71,11 @@ def build_model(name: str, *, seed: int | None = None) -> nn.Module:
             and the global torch RNG is left as it was; ``None`` draws from the global RNG.
 
     Raises:
-        ValueError: If ``name`` is unknown.
+        ValueError: If ``name`` is unknown or ``seed`` negative.
+        TypeError: If ``seed`` is not an int.
     """
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}, got {name!r}")
+    check_choice("model", name, MODELS)
+    check_seed("seed", seed)
     if seed is None:
         return MODELS[name]()
     with torch.random.fork_rng(devices=[]):

@@ -21,12 +21,14 @@ Examples:
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lrlab._checks import check_choice, check_int
 from lrlab.tutorial.data.idx import read_idx, write_idx
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ __all__ = [
     "EMBEDDED",
     "SPLITS",
     "load_mnist",
+    "mnist_size",
     "find_mnist_files",
     "mnist_loaders",
     "tensor_loader",
@@ -133,8 +136,7 @@ def load_mnist(source: str | os.PathLike[str] = EMBEDDED, split: str = "train") 
         ValueError: If ``split`` is unknown, or the folder lacks that split's files.
         FileNotFoundError: If the folder does not exist.
     """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    check_choice("split", split, SPLITS)
     if isinstance(source, str) and source == EMBEDDED:
         with np.load(EMBEDDED_PATH) as doc:
             images_u8, labels_u8 = doc["images"], doc["labels"]
@@ -154,6 +156,41 @@ def load_mnist(source: str | os.PathLike[str] = EMBEDDED, split: str = "train") 
     return images, labels_u8.astype(np.int64)
 
 
+def mnist_size(source: str | os.PathLike[str] = EMBEDDED, split: str = "train") -> int:
+    """How many digits :func:`load_mnist` would return, read from the labels' header only.
+
+    Examples:
+        >>> mnist_size("embedded", "train"), mnist_size("embedded", "test")
+        (4000, 1000)
+
+    Raises:
+        ValueError, FileNotFoundError: As :func:`load_mnist`.
+    """
+    check_choice("split", split, SPLITS)
+    if isinstance(source, str) and source == EMBEDDED:
+        with np.load(EMBEDDED_PATH) as doc:
+            total = int(doc["labels"].shape[0])
+        test = 10 * EMBEDDED_TEST_PER_CLASS
+        return {"train": total - test, "test": test, "all": total}[split]
+    files = find_mnist_files(source)
+    wanted = ("train", "test") if split == "all" else (split,)
+    missing = [s for s in wanted if s not in files]
+    if missing:
+        raise ValueError(f"data folder {str(source)!r} has no {missing[0]!r} split files; found {sorted(files)}")
+    return sum(_header_count(files[s][1]) for s in wanted)
+
+
+def _header_count(labels_path: Path) -> int:
+    """The first dimension an IDX file's header promises (its 8th to 12th bytes)."""
+    with open(labels_path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open(labels_path, "rb") if gzipped else open(labels_path, "rb")) as fh:
+        head = fh.read(8)
+    if len(head) < 8 or head[0] != 0 or head[1] != 0:
+        raise ValueError(f"{labels_path} is not an IDX file: it must start with two zero bytes and a size")
+    return int.from_bytes(head[4:8], "big")
+
+
 def tensor_loader(
     images: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool = False, seed: int = 0
 ) -> DataLoader[Any]:
@@ -165,11 +202,10 @@ def tensor_loader(
     Raises:
         ValueError: If ``batch_size < 1`` or the arrays' lengths differ.
     """
+    check_int("batch_size", batch_size, minimum=1)
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if len(images) != len(labels):
         raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
     dataset = TensorDataset(torch.from_numpy(np.asarray(images)), torch.from_numpy(np.asarray(labels)))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lrlab._checks import Progress, check_choice
 from lrlab._json import jsonable
-
-Progress = Callable[[int, int], None]
 
 # (key, title, module) in the order the tutorial tells them.
 PARTS: tuple[tuple[str, str, str], ...] = (
@@ -30,7 +29,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 __all__ = ["PARTS", "PartResult", "run_part", "run_demo", "write_summary"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PartResult:
     """What one demo part produced.
 
@@ -48,6 +47,10 @@ class PartResult:
     rows: tuple[tuple[str, str], ...] = ()
     summary: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        return (f"PartResult({self.key!r}: {self.title}, figures={[p.name for p in self.figures]}, "
+                f"{len(self.rows)} rows)")
+
 
 def run_part(key: str, out: Path, progress: Progress | None = None) -> PartResult:
     """Run one part of the demo, writing its figures into ``out``.
@@ -55,10 +58,9 @@ def run_part(key: str, out: Path, progress: Progress | None = None) -> PartResul
     Raises:
         ValueError: If ``key`` names no part.
     """
-    for k, _title, module in PARTS:
-        if k == key:
-            return importlib.import_module(module).run(Path(out), progress)
-    raise ValueError(f"part must be one of {[p[0] for p in PARTS]}, got {key!r}")
+    check_choice("part", key, [k for k, _, _ in PARTS])
+    module = next(m for k, _, m in PARTS if k == key)
+    return importlib.import_module(module).run(Path(out), progress)
 
 
 def run_demo(out: Path, parts: Sequence[str] | None = None) -> list[PartResult]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlab.tutorial.demo import PartResult, Progress
+from lrlab._checks import Progress
+from lrlab.tutorial.demo import PartResult
 
 KEY, TITLE = "landscapes", "Part 1: learning rate on 2D landscapes"
 

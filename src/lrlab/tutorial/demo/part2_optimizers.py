@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlab.tutorial.demo import PartResult, Progress
+from lrlab._checks import Progress
+from lrlab.tutorial.demo import PartResult
 
 KEY, TITLE = "optimizers", "Part 2: optimizers from scratch"
 

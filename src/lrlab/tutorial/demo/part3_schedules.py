@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrlab.tutorial.demo import PartResult, Progress
+from lrlab._checks import Progress
+from lrlab.tutorial.demo import PartResult
 
 KEY, TITLE = "schedules", "Part 3: learning-rate schedules"
 EPOCHS, BASE_LR = 100, 0.1

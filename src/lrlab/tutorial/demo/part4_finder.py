@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lrlab.tutorial.demo import PartResult, Progress
+from lrlab._checks import Progress
+from lrlab.tutorial.demo import PartResult
 
 KEY, TITLE = "finder", "Part 4: the LR range test"
 FIXED_LRS = (1e-3, 0.1)
@@ -24,6 +25,9 @@ def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, see
                        model: str = "mlp") -> dict[str, float]:
     """Train a fresh model with plain SGD at ``lr`` on the embedded training digits.
 
+    The task is :func:`lrlab.tutorial.build_task`'s (on the CPU, so that the numbers
+    repeat on any machine).
+
     Returns:
         ``{"lr", "train_loss", "val_loss", "val_accuracy"}``: the last epoch's mean
         training loss, and loss and accuracy on the 1,000 held-out digits (NaN where
@@ -33,18 +37,16 @@ def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, see
 
     import torch
 
-    from lrlab.tutorial import data, models
+    from lrlab.tutorial import build_task
 
-    train = data.tensor_loader(*data.load_mnist("embedded", "train"), batch_size, shuffle=True, seed=seed)
-    x_val, y_val = (torch.from_numpy(a) for a in data.load_mnist("embedded", "test"))
-    net = models.build_model(model, seed=seed)
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
-    crit = torch.nn.CrossEntropyLoss()
+    task = build_task(model=model, optimizer="sgd", lr=lr, batch_size=batch_size, seed=seed, device="cpu",
+                      with_val=True)
+    net, opt, crit = task.model, task.optimizer, task.criterion
     train_loss = math.nan
     for _ in range(epochs):
         net.train()
         total, count = torch.zeros(()), 0
-        for x, y in train:
+        for x, y in task.train_loader:
             opt.zero_grad(set_to_none=True)
             loss = crit(net(x), y)
             loss.backward()
@@ -53,29 +55,28 @@ def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, see
             count += len(y)
         train_loss = float(total) / count
     net.eval()
+    loss_sum, correct, seen = torch.zeros((), dtype=torch.float64), 0, 0
     with torch.no_grad():
-        logits = net(x_val)
-        val_loss = float(crit(logits, y_val))
-        accuracy = float((logits.argmax(1) == y_val).float().mean())
-    if not math.isfinite(val_loss):
-        accuracy = math.nan
+        for x, y in task.val_loader:
+            logits = net(x)
+            loss_sum += crit(logits, y).double() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+    val_loss = float(loss_sum) / seen
+    accuracy = correct / seen if math.isfinite(val_loss) else math.nan
     return {"lr": float(lr), "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": accuracy}
 
 
 def run(out: Path, progress: Progress | None = None) -> PartResult:
     """The tutorial's range test, its figure, every rule, and 3-epoch checks of the LRs."""
-    import torch
-
-    from lrlab.tutorial import data, models
     from lrlab.finder import DEFAULT_METHOD, METHODS, find_lr, suggest
     from lrlab.plots._figure import save
     from lrlab.plots.finder import plot_finder
+    from lrlab.tutorial import build_task
 
-    train = data.tensor_loader(*data.load_mnist("embedded", "train"), 128, shuffle=True, seed=0)
-    model = models.build_model("mlp", seed=0)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-7)
-    result = find_lr(model, opt, torch.nn.CrossEntropyLoss(), train, start_lr=1e-7, end_lr=10.0, num_iter=100,
-                     progress=progress)
+    task = build_task(lr=1e-7, device="cpu")  # SimpleNet, SGD, batch 128, seed 0
+    result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader, start_lr=1e-7, end_lr=10.0,
+                     num_iter=100, progress=progress)
     suggestions: dict[str, Any] = {}
     rows: list[tuple[str, str]] = [("range test", f"{result.steps}/{result.num_iter} steps, {result.stop_reason}")]
     for method in METHODS:
