@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -55,13 +56,29 @@ def test_parse_lrs():
         (["--lrs", "1e-3:1:0"], "--lrs needs K >= 1 learning rates, got 0"),
         (["--lrs", "0:1:4"], "--lrs needs positive finite A and B"),
         (["--lrs", "0.1,-1"], "--lrs must all be positive"),
-        (["--steps", "0"], "--steps must be >= 1, got 0"),
-        (["--val-batches", "-1"], "--val-batches must be >= 0, got -1"),
-        (["--batch-size", "0"], "--batch-size must be >= 1"),
+        (["--lrs", "1e-3:1:100000000"], "--lrs must give at most 4,096 learning rates"),
+        (["--lrs", ",".join(["0.1"] * 5000)], "--lrs must give at most 4,096 learning rates"),
+        (["--steps", "0"], r"--steps must be .*, got 0$"),
+        (["--steps", "10000000"], r"--steps must be .*100,000.*, got 10,?000,?000$"),
+        (["--val-batches", "-1"], r"--val-batches must be .*>= 0, got -1$"),
+        (["--batch-size", "0"], r"--batch-size must be .*>= 1, got 0$"),
+        (["--seed", "-3"], r"--seed must be .*>= 0, got -3$"),
+        (["--dist-timeout", "0"], r"--dist-timeout must be .*> 0, got 0"),
+        (["--device", "gpu"], r"--device must name a torch device .*, got 'gpu'$"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
-    rc = main(["sweep", *args, "--out", str(tmp_path)])
+    rc = main(["sweep", *args, "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert re.search(message, err.strip()) and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_batch_larger_than_the_data_is_clamped_with_a_note(tmp_path, capsys):
+    rc = main(["sweep", "--steps", "2", "--lrs", "0.01,0.1", "--batch-size", "10000", "--val-batches", "0",
+               "--out", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "lrlab sweep: note: --batch-size 10,000 is larger than the 4,000 training digits; using 4,000" in captured.err
+    assert "batch 4000" in json.loads(captured.out)["task"]

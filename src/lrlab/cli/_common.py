@@ -1,21 +1,21 @@
-"""What every subcommand shares: one-line errors, progress bars, tables and JSON."""
+"""What every subcommand shares: one-line errors, the output folder, progress bars, tables and JSON."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
+from lrlab._checks import Progress
 from lrlab._json import jsonable
-
-Progress = Callable[[int, int], None]
 
 
 class LineErrorParser(argparse.ArgumentParser):
@@ -41,12 +41,45 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object for programs")
 
 
-def out_dir(path: str) -> Path:
-    """Create (if needed) and return the output folder."""
+def check_out(path: str, name: str = "--out") -> Path:
+    """Check, before any work, that ``path`` is or can become a folder this process can write to.
+
+    Nothing is created (a command refused later for another reason leaves no empty
+    folder behind); :func:`out_dir` creates the folder when the results are written.
+
+    Raises:
+        ValueError: If ``path`` is a file, lies under a file, or its nearest existing
+            folder is not writable.
+    """
     p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise ValueError(f"--out must be a folder, got the file {path!r}")
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        if p.exists():
+            if not p.is_dir():
+                raise ValueError(f"{name} must be a folder, got the file {path!r}")
+            nearest = p
+        else:
+            nearest = next(q for q in p.absolute().parents if q.exists())
+            if not nearest.is_dir():
+                raise ValueError(f"{name} must be a folder path, got {path!r}, which lies under the file "
+                                 f"{str(nearest)!r}")
+    except OSError as exc:  # a parent that cannot even be looked at
+        raise ValueError(f"{name} must be a folder you can reach, got {path!r} ({exc.strerror})") from None
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} must be a folder you can write to, got {path!r}; {str(nearest)!r} is not writable")
+    return p
+
+
+def out_dir(path: str, name: str = "--out") -> Path:
+    """Create (if needed) and return the output folder, when the results are written.
+
+    Raises:
+        ValueError: As :func:`check_out`, or if the folder cannot be created after all.
+    """
+    p = check_out(path, name)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{name} must be a folder you can write to, got {path!r} ({exc.strerror})") from None
     return p
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab._checks import check_int, check_positive, check_real
+from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
 from lrlab.cli._common import progress_bar
 
 
@@ -49,9 +50,20 @@ def run(args: argparse.Namespace) -> int:
     from lrlab.lab2d.landscapes import get
     from lrlab.optim.spec import parse_spec
 
+    from lrlab.lab2d._args import MAX_RUNS, MAX_STEPS
+
     land = get(args.function)
     specs = [parse_spec(s) for s in (args.optimizer or cmp.TUTORIAL_SPECS)]
-    grid = cmp.default_lrs(args.num_lrs, *args.lr_range) if args.tune else None
+    check_int("--steps", args.steps, minimum=1, maximum=MAX_STEPS)
+    check_real("--bound", args.bound, above=0.0)
+    grid = None
+    if args.tune:
+        check_int("--num-lrs", args.num_lrs, minimum=2, maximum=MAX_RUNS)
+        low, high = (check_positive("--lr-range", v) for v in args.lr_range)
+        if not low < high:
+            raise ValueError(f"--lr-range must be LOW HIGH with LOW < HIGH, got {low:g} {high:g}")
+        grid = cmp.default_lrs(args.num_lrs, low, high)
+    check_out(args.out)
     comparison = cmp.compare(land, specs, steps=args.steps, start=args.start, bound=args.bound)
     tuning = None
     if args.tune:

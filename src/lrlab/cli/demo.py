@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from lrlab._checks import check_choice
 from lrlab.cli._common import add_out_argument, out_dir, print_table, progress_bar
 
 
@@ -17,12 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lrlab.tutorial import demo
 
-    out = out_dir(args.out)
     known = [k for k, _, _ in demo.PARTS]
     keys = args.part or known
     for k in keys:
-        if k not in known:
-            raise ValueError(f"--part must be one of {known}, got {k!r}")
+        check_choice("--part", k, known)
+    out = out_dir(args.out)  # checked here, before any part runs; the parts write their figures as they go
     results = []
     for key in keys:
         title = next(t for k, t, _ in demo.PARTS if k == key)

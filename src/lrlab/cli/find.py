@@ -11,23 +11,29 @@ Launched by ``torchrun`` (``torchrun --nproc-per-node 2 -m lrlab find ...``), th
 wrapped in DDP, every rank records the all-reduced curve, and rank 0 alone writes and
 prints; ``--json`` then adds ``"world_size"`` and ``"suggested_lr_by_rank"``.
 
-A rule that cannot read the curve (too few points) shows ``{"lr": null, "error": "..."}``;
-if it is the ``--method`` asked for, the command fails with exit status 2 after writing
-its files.
+Every flag is checked before any work (``--num-iter`` against what ``--method`` needs,
+``--out`` for being a writable folder). A rule that cannot read the curve (a range test
+stopped early) shows ``{"lr": null, "error": "..."}``; if it is the ``--method`` asked
+for, the command fails with exit status 2 after writing its files. The result's warnings
+(a flat curve, say) go to stderr as ``lrlab find: warning: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 from typing import Any
 
-from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab._checks import check_fraction, check_int, check_positive
+from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
 from lrlab.cli._common import dist_session, progress_bar
-from lrlab.cli._task import add_task_arguments, build_task
+from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
 
 FIGURE, CURVE = "lr_finder.png", "lr_finder.csv"
+# Longer range tests are typos: 100,000 steps of the tutorial's model take an hour on a CPU.
+MAX_NUM_ITER = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,14 +62,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every flag is checked before torch is imported, the data loaded or the model built.
+    check_flags(args)
+    kwargs = task_kwargs(args)
     with dist_session(args) as ctx:
-        return _run(args, ctx)
+        return _run(args, kwargs, ctx)
 
 
-def _run(args: argparse.Namespace, ctx: Any) -> int:
+def check_flags(args: argparse.Namespace) -> None:
+    """The range test's own flags and ``--out`` (NumPy only; the task flags are :func:`task_kwargs`'s).
+
+    Raises:
+        ValueError: Naming the flag.
+    """
+    from lrlab.finder.suggest import min_num_iter
+
+    start = check_positive("--start-lr", args.start_lr)
+    end = check_positive("--end-lr", args.end_lr)
+    if not end > start:
+        raise ValueError(f"--end-lr must be > --start-lr ({start:g}), got {end:g}")
+    n = check_int("--num-iter", args.num_iter, minimum=2, maximum=MAX_NUM_ITER)
+    need = min_num_iter(args.method)
+    if n < need:
+        raise ValueError(f"--num-iter must be >= {need} for --method {args.method}, got {n}; "
+                         "run more iterations or choose another --method")
+    check_fraction("--smooth", args.smooth)
+    check_out(args.out)
+
+
+def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
     from lrlab.finder import find_lr
+    from lrlab.tutorial import build_task
 
-    task = build_task(args, lr=args.start_lr, ddp=ctx)
+    kwargs = fit_batch_size(kwargs, ctx, command="lrlab find")
+    task = build_task(**kwargs, lr=args.start_lr, ddp=ctx)
     confirmed = None
     show = ctx.is_main and not args.json
     with progress_bar("LR range test" + (" + sweep" if args.confirm else ""), enabled=show) as cb:
@@ -90,6 +122,8 @@ def _run(args: argparse.Namespace, ctx: Any) -> int:
         doc.update(world_size=ctx.world_size, suggested_lr_by_rank=distributed.gather(doc["suggested_lr"]))
     if not ctx.is_main:  # every rank holds the same result; rank 0 alone writes and prints
         return 0
+    for warning in dict.fromkeys((*getattr(result, "warnings", ()), *getattr(confirmed, "warnings", ()))):
+        print(f"lrlab find: warning: {warning}", file=sys.stderr)
     out = out_dir(args.out)
     files = write_outputs(result, suggestions, out)
     if args.json:

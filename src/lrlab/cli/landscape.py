@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab._checks import check_int, check_real
+from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
 from lrlab.cli._common import progress_bar
 
 
@@ -30,12 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lrlab.lab2d import descent, landscapes, sensitivity
+    from lrlab.lab2d._args import MAX_STEPS
 
     land = landscapes.get(args.function)
     lrs = descent.as_lrs(args.lr if args.lr else land.lrs, "--lr")
-    descent.check_steps(args.steps)
-    descent.check_bound(args.bound)
+    check_int("--steps", args.steps, minimum=1, maximum=MAX_STEPS)
+    check_real("--bound", args.bound, above=0.0)
     start = land.start if args.start is None else descent.as_starts(args.start, 1)[0]
+    check_out(args.out)
     result = descent.gradient_descent(land, lrs, steps=args.steps, start=start, bound=args.bound)
     sens = None
     if not args.lr:

@@ -14,19 +14,23 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab._checks import check_int
+from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
 from lrlab.cli._common import dist_session, progress_bar
-from lrlab.cli._task import add_task_arguments, build_task
+from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
 
 FIGURE, TABLE = "sweep.png", "sweep.csv"
 DEFAULT_LRS = "1e-3:10:16"
+# Each copy is a whole model in memory; more steps than this are a typo for a short-run sweep.
+MAX_LRS = 4096
+MAX_STEPS = 100_000
 
 
 def parse_lrs(spec: str) -> np.ndarray:
     """``"A:B:K"`` (K log-spaced LRs from A to B) or a comma list ``"0.01,0.1,1"``.
 
     Raises:
-        ValueError: If the text is neither form, K < 1 or an LR is not positive.
+        ValueError: If the text is neither form, K is outside ``[1, MAX_LRS]`` or an LR is not positive.
     """
     bad_form = f"--lrs must be A:B:K (K log-spaced LRs) or a comma list, got {spec!r}"
     parts = spec.split(":")
@@ -42,11 +46,17 @@ def parse_lrs(spec: str) -> np.ndarray:
     if len(parts) == 3:
         if count < 1:
             raise ValueError(f"--lrs needs K >= 1 learning rates, got {count}")
+        if count > MAX_LRS:
+            raise ValueError(f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), "
+                             f"got K = {count:,}")
         if not (start > 0 and end > 0 and np.isfinite(start) and np.isfinite(end)):
             raise ValueError(f"--lrs needs positive finite A and B, got {start:g} and {end:g}")
         return np.geomspace(start, end, count)
     if not (np.isfinite(values) & (values > 0)).all():
         raise ValueError(f"--lrs must all be positive, got {spec!r}")
+    if values.size > MAX_LRS:
+        raise ValueError(f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), "
+                         f"got {values.size:,}")
     return values
 
 
@@ -72,21 +82,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every flag is checked before torch is imported, the data loaded or the model built.
+    lrs = check_flags(args)
+    kwargs = task_kwargs(args)
     # Under torchrun the K LRs are spread over the ranks (every rank reads the same
     # batches); rank 0 alone writes and prints.
     with dist_session(args) as ctx:
-        return _run(args, ctx)
+        return _run(args, lrs, kwargs, ctx)
 
 
-def _run(args: argparse.Namespace, ctx: Any) -> int:
-    from lrlab.sweep import sweep_lr
+def check_flags(args: argparse.Namespace) -> np.ndarray:
+    """The sweep's own flags and ``--out`` (NumPy only); returns the LRs.
 
+    Raises:
+        ValueError: Naming the flag.
+    """
     lrs = parse_lrs(args.lrs)
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    if args.val_batches < 0:
-        raise ValueError(f"--val-batches must be >= 0, got {args.val_batches}")
-    task = build_task(args, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
+    check_int("--steps", args.steps, minimum=1, maximum=MAX_STEPS)
+    check_int("--val-batches", args.val_batches, minimum=0)
+    check_out(args.out)
+    return lrs
+
+
+def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx: Any) -> int:
+    from lrlab.sweep import sweep_lr
+    from lrlab.tutorial import build_task
+
+    kwargs = fit_batch_size(kwargs, ctx, data_parallel=False, command="lrlab sweep")
+    task = build_task(**kwargs, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
     with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=ctx.is_main and not args.json) as cb:
         result = sweep_lr(task.model, task.optimizer, task.criterion, task.train_loader, lrs=lrs,
                           steps=args.steps, val_loader=task.val_loader, val_batches=args.val_batches or None,
