@@ -209,3 +209,18 @@ def test_a_lrlab_schedule_with_a_zero_rate_is_fine() -> None:
         opt.step()
         sched.step()
     assert lrs[0] == 0.0 and lrs[2] == 0.1 and lrs[4:] == [0.0, 0.0]
+
+
+def test_groups_with_a_non_finite_rate_are_refused() -> None:
+    def opt(lr0: float, lr1: float) -> torch.optim.Optimizer:
+        p, q = (torch.nn.Parameter(torch.zeros(1)) for _ in range(2))
+        return torch.optim.SGD([{"params": [p], "lr": lr0}, {"params": [q], "lr": lr1}])
+
+    with pytest.raises(ValueError, match="the first param group's lr must be > 0 and finite .*, got inf"):
+        S.to_torch(SCHEDULE, opt(float("inf"), 0.1))
+    with pytest.raises(ValueError, match="first param group's lr must be > 0.*got nan"):
+        S.to_torch(SCHEDULE, opt(float("nan"), 0.1))
+    with pytest.raises(ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 is kept\\), "
+                       "got nan"):
+        S.to_torch(SCHEDULE, opt(0.1, float("nan")))
+    assert S.to_torch(SCHEDULE, opt(0.1, 0.0)).get_last_lr() == [0.0, 0.0]

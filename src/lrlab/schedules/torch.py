@@ -61,12 +61,15 @@ class ScheduleLR(LRScheduler):
             )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-        first = optimizer.param_groups[0]
-        ref = float(first.get("initial_lr", first["lr"]))
-        if not ref > 0:
+        initial = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+        if not (initial[0] > 0 and math.isfinite(initial[0])):
             raise ValueError(
-                f"the first param group's lr must be > 0 (the other groups' lrs are taken relative to it), got {ref}"
+                "the first param group's lr must be > 0 and finite (the other groups' lrs are taken relative to it), "
+                f"got {initial[0]}"
             )
+        for i, lr in enumerate(initial[1:], start=1):
+            if not (lr >= 0 and math.isfinite(lr)):
+                raise ValueError(f"param group {i}'s lr must be >= 0 and finite (its ratio to group 0 is kept), got {lr}")
         self.schedule = schedule
         super().__init__(optimizer)
 
@@ -118,7 +121,8 @@ def to_torch(schedule: Callable[[int], float], optimizer: Optimizer) -> Schedule
 
     Raises:
         TypeError: If ``schedule`` is not callable or ``optimizer`` is not an Optimizer.
-        ValueError: If the first param group's lr is not > 0, or the schedule's rate at
+        ValueError: If the first param group's lr is not finite and > 0 (another
+            group's not finite and >= 0), or the schedule's rate at
             step 0 (or a Schedule's bounds) is negative or not finite; the scheduler's
             ``step()`` raises the same at the first step whose rate is.
 
