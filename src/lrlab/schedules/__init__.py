@@ -12,6 +12,9 @@ The tutorial's five: :func:`constant`, :func:`step`, :func:`exponential`,
 :func:`cyclic`, :func:`onecycle`, :func:`wsd`. Composition: :func:`with_warmup`,
 :func:`join`, :func:`product`. Specs: :func:`parse` reads
 ``"warmup_cosine(base_lr=0.1, warmup=10, total=100)"``; ``repr`` writes one back.
+Specs and compositions are bounded, each bound named in its error: specs of at most
+10,000 ASCII characters nested at most 64 deep; at most 64 parts in a join or product,
+32 levels of nesting and 1,024 schedules in all; :func:`sample` at most 1,000,000 steps.
 
 Examples:
     >>> from lrlab.schedules import parse, warmup_cosine
