@@ -86,6 +86,7 @@ def test_default_optimizers_are_the_tutorials(tmp_path, capsys) -> None:
         (["--tune", "--lr-range", "1", "0.1"], r"--lr-range must be LOW HIGH with LOW < HIGH, got 1 0.1"),
         (["--steps", "ten"], r"invalid int value: 'ten'"),
         (["--start", "1"], r"expected 2 arguments"),
+        (["--start", "100", "100"], r"start must lie inside the bound \(\|x\|, \|y\| <= 10\), got \(100, 100\)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args: list[str], match: str) -> None:

@@ -96,6 +96,7 @@ def test_progress_callback_reaches_the_end() -> None:
         ({"steps": 0}, r"steps must be .*, got 0"),
         ({"start": (1.0, float("inf"))}, r"start must be finite"),
         ({"start": (1.0, 2.0, 3.0)}, r"start must be two numbers"),
+        ({"start": (1.0, 12.0)}, r"start must lie inside the bound \(\|x\|, \|y\| <= 10\), got \(1, 12\); move"),
         ({"bound": 0.0}, r"bound must be .*> 0, got 0"),
         ({"bound": -1.0}, r"bound must be .*> 0, got -1"),
         ({"bound": float("inf")}, r"bound must be .*finite.*, got inf"),
@@ -215,3 +216,10 @@ def test_result_prints_a_short_summary() -> None:
     assert f"diverged={int(res.diverged.sum())}/1200" in text and "paths=yes" in text
     assert "paths=no" in repr(descent.gradient_descent(TUTORIAL, [0.01], steps=5, record=False))
     assert "lrs=none" in repr(descent.descend(TUTORIAL, descent.plain_gd(0.01), (-1, 1), steps=5))
+
+
+def test_every_start_of_a_batch_must_lie_inside_the_bound() -> None:
+    with pytest.raises(ValueError, match=r"start must lie inside the bound \(\|x\|, \|y\| <= 10\), got \(20, -1\)"):
+        descent.descend(TUTORIAL, descent.plain_gd(0.01), [[0.0, 0.0], [20.0, -1.0]], steps=5)
+    assert descent.descend(TUTORIAL, descent.plain_gd(0.01), [[0.0, 0.0], [20.0, -1.0]], steps=5,
+                           bound=25.0).steps.tolist() == [5, 1]

@@ -67,7 +67,9 @@ def _two_ranks() -> SimpleNamespace:
         ({"batch_size": 4001}, ValueError, r"batch_size must be <= 4,000 \(the 4,000 training digits\), got 4,001"),
         ({"batch_size": 2001, "ddp": _two_ranks()}, ValueError,
          r"batch_size must be <= 2,000 \(the 4,000 training digits over 2 ranks\), got 2,001"),
-        ({"seed": -1}, ValueError, r"seed must be .*>= 0, got -1"),
+        ({"seed": -1}, ValueError, r"seed must be .*, got -1"),
+        ({"seed": 2**64}, ValueError, r"seed must be .*9,223,372,036,854,775,807.*, got 18,?446"),
+        ({"device": "meta"}, ValueError, r"device must be a device that holds data, got 'meta'"),
         ({"device": "nonsense"}, ValueError, r"device must name a torch device .*, got 'nonsense'"),
         ({"device": 0}, TypeError, r"device must be 'auto', a device name or a torch.device, got 0"),
         ({"data": 5}, TypeError, r"data must be 'mnist' or a folder of MNIST IDX files, got 5"),
@@ -85,6 +87,19 @@ def test_bad_arguments(kwargs, exc, match):
 def test_cuda_where_there_is_none():
     with pytest.raises(ValueError, match=r"device must be a device this machine has, got 'cuda:1': CUDA is not"):
         build_task(lr=0.1, device="cuda:1")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_cuda_device_this_machine_lacks():
+    n = torch.cuda.device_count()
+    with pytest.raises(ValueError, match=rf"device must be a device this machine has, got 'cuda:{n}': it has {n} "):
+        build_task(lr=0.1, device=f"cuda:{n}")
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has MPS")
+def test_a_device_this_torch_build_cannot_use():
+    with pytest.raises(ValueError, match=r"device must be a device this machine has, got 'mps': this torch build"):
+        build_task(lr=0.1, device="mps")
 
 
 def test_arguments_are_checked_before_torch_is_imported():

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from lrlab._checks import check_int, check_positive
-from lrlab.tutorial.task import EMBEDDED_DATA, MODELS, OPTIMIZERS
+from lrlab.tutorial.task import EMBEDDED_DATA, MAX_SEED, MODELS, OPTIMIZERS
 
 __all__ = ["OPTIMIZERS", "add_task_arguments", "task_kwargs", "fit_batch_size"]
 
@@ -50,7 +50,7 @@ def task_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     from lrlab.tutorial.data import find_mnist_files
 
     check_int("--batch-size", args.batch_size, minimum=1)
-    check_int("--seed", args.seed, minimum=0)
+    check_int("--seed", args.seed, minimum=0, maximum=MAX_SEED)
     if args.dist_timeout is not None:
         check_positive("--dist-timeout", args.dist_timeout)
     if args.data != EMBEDDED_DATA:

@@ -53,7 +53,7 @@ def parse_lrs(spec: str) -> np.ndarray:
             raise ValueError(f"--lrs needs positive finite A and B, got {start:g} and {end:g}")
         return np.geomspace(start, end, count)
     if not (np.isfinite(values) & (values > 0)).all():
-        raise ValueError(f"--lrs must all be positive, got {spec!r}")
+        raise ValueError(f"--lrs must all be finite and > 0, got {spec!r}")
     if values.size > MAX_LRS:
         raise ValueError(f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), "
                          f"got {values.size:,}")

@@ -34,6 +34,7 @@ __all__ = [
     "check_steps",
     "check_bound",
     "check_size",
+    "check_inside",
 ]
 
 # Limits of one call. A step of a 10,000-row batch takes ~20 us, so MAX_WORK row-steps is
@@ -99,6 +100,19 @@ def as_starts(start: Sequence[float] | Array, rows: int) -> Array:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"start must be finite, got {arr[~np.isfinite(arr).all(axis=1)][0].tolist()}")
     return np.array(arr, dtype=float)
+
+
+def check_inside(starts: Array, bound: float) -> None:
+    """Every start inside the box ``|x|, |y| <= bound``: a run that starts outside it has diverged before step 1.
+
+    Raises:
+        ValueError: Naming the first start outside.
+    """
+    out = ~(np.abs(starts) <= bound).all(axis=1)
+    if out.any():
+        x, y = starts[int(np.argmax(out))]
+        raise ValueError(f"start must lie inside the bound (|x|, |y| <= {bound:g}), got ({x:g}, {y:g}); "
+                         "move the start or raise bound")
 
 
 def check_size(rows: int, steps: int, record: bool) -> None:

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from lrlab._checks import Array, Progress, check_bool, check_callable, show
-from lrlab.lab2d._args import as_landscape, as_lrs, as_starts, check_bound, check_size, check_steps
+from lrlab.lab2d._args import as_landscape, as_lrs, as_starts, check_bound, check_inside, check_size, check_steps
 from lrlab.lab2d._gd import plain_gd_loop
 from lrlab.lab2d._paths import PathRecorder
 from lrlab.lab2d.landscapes import Landscape
@@ -204,6 +204,7 @@ def descend(
     # Column-major, so that x and y are each contiguous: the landscape's elementwise
     # arithmetic then runs on contiguous vectors.
     params = np.asfortranarray(as_starts(starts, rows))
+    check_inside(params, bound)
     starts_copy = params.copy()
     if lr_arr is not None and lr_arr.size != rows:
         raise ValueError(f"lrs must have one value per start ({rows}), got {lr_arr.size}")
@@ -291,6 +292,7 @@ def gradient_descent(
     check_callable("progress", progress, allow_none=True)
     check_size(lr_arr.size, steps, record)
     pos = as_starts(land.start if start is None else start, lr_arr.size)
+    check_inside(pos, bound)
     run = plain_gd_loop(land, lr_arr, pos, steps=steps, bound=bound, record=record, progress=progress)
     return DescentResult(
         landscape=land.name,

@@ -32,8 +32,10 @@ from lrlab._checks import check_bool, check_choice, check_int, check_real, show
 EMBEDDED_DATA = "mnist"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MODELS = ("mlp", "cnn")
+# torch's generators take seeds up to 2**64 - 1; int64 is what every other seeded thing takes too.
+MAX_SEED = 2**63 - 1
 
-__all__ = ["EMBEDDED_DATA", "OPTIMIZERS", "MODELS", "Task", "build_task", "make_optimizer", "resolve_device"]
+__all__ = ["EMBEDDED_DATA", "OPTIMIZERS", "MODELS", "MAX_SEED", "Task", "build_task", "make_optimizer", "resolve_device"]
 
 
 @dataclass(repr=False)
@@ -84,6 +86,16 @@ def resolve_device(device: Any = "auto", name: str = "device") -> Any:
         raise TypeError(f"{name} must be 'auto', a device name or a torch.device, got {show(device)}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: CUDA is not available here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: it has "
+                         f"{torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "meta":
+        raise ValueError(f"{name} must be a device that holds data, got {str(device)!r}: meta tensors have none")
+    try:
+        torch.empty(1, device=dev)
+    except (RuntimeError, NotImplementedError):
+        raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: this torch build "
+                         "cannot allocate there") from None
     return dev
 
 
@@ -134,7 +146,7 @@ def build_task(
         optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
         lr: The optimizer's learning rate (finite, >= 0).
         batch_size: Batch size, at most the training split's size (one rank's share under DDP).
-        seed: Seed (>= 0) of the model's weights and the batch order.
+        seed: Seed (``0 .. MAX_SEED``) of the model's weights and the batch order.
         device: ``"auto"``, a device name or a ``torch.device``.
         with_val: Also build the validation loader (the ``"test"`` split); without it a
             folder holding just the training files is enough.
@@ -156,7 +168,7 @@ def build_task(
     check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_real("lr", lr, minimum=0.0)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
+    seed = check_int("seed", seed, minimum=0, maximum=MAX_SEED)
     with_val = check_bool("with_val", with_val)
     data_parallel = check_bool("data_parallel", data_parallel)
     dev = resolve_device(device)

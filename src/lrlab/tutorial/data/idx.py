@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lrlab._checks import one_of
+
 # IDX type code -> big-endian NumPy dtype.
 _DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -97,7 +99,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     array = np.asarray(array)
     native = array.dtype.newbyteorder("=")
     if native not in _CODES:
-        raise TypeError(f"array dtype must be one of {sorted(map(str, _CODES))}, got {array.dtype}")
+        raise TypeError(f"array dtype must be {one_of(sorted(map(str, _CODES)))}, got {array.dtype}")
     code = _CODES[native]
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = header + np.ascontiguousarray(array, dtype=_DTYPES[code]).tobytes()
