@@ -30,7 +30,7 @@ import torch
 
 from lrlab._checks import check_int, show
 
-__all__ = ["Shape", "shape_factors", "describe_shape", "PEAK_TOL"]
+__all__ = ["Shape", "shape_factors", "describe_shape", "compress", "PEAK_TOL"]
 
 # A shape's peak may differ from 1 by this much (rounding in a user's formula).
 PEAK_TOL = 1e-6
@@ -112,7 +112,7 @@ def _check(factors: np.ndarray, name: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(factors) | (factors < 0))
     if bad.size:
         t = int(bad[0])
-        raise ValueError(f"{name} must give a finite factor >= 0 at every step, got {factors[t]!r} at step {t}")
+        raise ValueError(f"{name} must give a finite factor >= 0 at every step, got {float(factors[t])!r} at step {t}")
     peak = float(factors.max())
     if abs(peak - 1.0) > PEAK_TOL:
         raise ValueError(
@@ -171,6 +171,30 @@ def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str) ->
             opt.step()
             scheduler.step()
     return np.asarray(values, dtype=np.float64) / 1.0 if values else np.ones(0)
+
+
+def compress(factors: np.ndarray, horizon: int) -> np.ndarray:
+    """The shape of a ``len(factors)``-step run squeezed into ``horizon`` steps (peak kept at 1).
+
+    Step ``t`` of the short run takes the factor the long run has at the middle of the same
+    fraction of its length, ``factors[floor((t + 1/2) * N / horizon)]``; the sample nearest to
+    the peak is moved onto it, so that the short run reaches the peak LR too. A horizon of
+    ``N`` or more returns the factors themselves (a longer run is not stretched).
+
+    Examples:
+        >>> compress(np.array([0.0, 0.5, 1.0, 0.9, 0.7, 0.5, 0.3, 0.1]), 4).tolist()
+        [0.5, 1.0, 0.5, 0.1]
+    """
+    n = len(factors)
+    horizon = check_int("horizon", horizon, 1)
+    if horizon >= n:
+        return np.asarray(factors, dtype=np.float64)
+    idx = ((2 * np.arange(horizon) + 1) * n) // (2 * horizon)
+    peak = int(np.argmax(factors))
+    # On a tie the later sample moves: the first step keeps the warmup's start.
+    nearest = horizon - 1 - int(np.argmin(np.abs(idx[::-1] - peak)))
+    idx[nearest] = peak
+    return np.asarray(factors, dtype=np.float64)[idx]
 
 
 def is_constant(factors: np.ndarray) -> bool:
