@@ -220,7 +220,7 @@ def test_groups_with_a_non_finite_rate_are_refused() -> None:
         S.to_torch(SCHEDULE, opt(float("inf"), 0.1))
     with pytest.raises(ValueError, match="first param group's lr must be > 0.*got nan"):
         S.to_torch(SCHEDULE, opt(float("nan"), 0.1))
-    with pytest.raises(ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 is kept\\), "
-                       "got nan"):
+    with pytest.raises(ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 "
+                       "is kept\\), got nan"):
         S.to_torch(SCHEDULE, opt(0.1, float("nan")))
     assert S.to_torch(SCHEDULE, opt(0.1, 0.0)).get_last_lr() == [0.0, 0.0]

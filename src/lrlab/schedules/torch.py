@@ -69,7 +69,9 @@ class ScheduleLR(LRScheduler):
             )
         for i, lr in enumerate(initial[1:], start=1):
             if not (lr >= 0 and math.isfinite(lr)):
-                raise ValueError(f"param group {i}'s lr must be >= 0 and finite (its ratio to group 0 is kept), got {lr}")
+                raise ValueError(
+                    f"param group {i}'s lr must be >= 0 and finite (its ratio to group 0 is kept), got {lr}"
+                )
         self.schedule = schedule
         super().__init__(optimizer)
 
@@ -89,7 +91,8 @@ class ScheduleLR(LRScheduler):
             )
         if not (math.isfinite(lr) and lr >= 0):
             raise ValueError(
-                f"schedule must return a finite learning rate >= 0, got {lr!r} at step {step} from {show(self.schedule)}"
+                f"schedule must return a finite learning rate >= 0, got {lr!r} at step {step} "
+                f"from {show(self.schedule)}"
             )
         ref = float(self.base_lrs[0])
         # Group 0 gets the schedule's value bit for bit; the others keep their ratio.
