@@ -116,6 +116,13 @@ def test_too_many_steps_are_refused_up_front(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.count("\n") == MAX_SAMPLES + 1
 
 
+def test_a_bad_out_is_named_before_the_specs_are_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schedule", "nope(0.1)", "--out", "tests/test_cli_schedule.py/x"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["schedule", "nope(0.1)", "--out", "tests/test_cli_schedule.py/x", "--json"]) == 2
+    assert "unknown schedule 'nope'" in capsys.readouterr().err  # --json writes no file
+
+
 def test_the_help_names_the_steps_limit(capsys: pytest.CaptureFixture[str]) -> None:
     from lrlab.schedules.sample import MAX_SAMPLES
 

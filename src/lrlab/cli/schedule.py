@@ -7,7 +7,7 @@ import csv
 import sys
 import textwrap
 
-from lrlab.cli._common import add_json_argument, add_out_argument, out_dir, print_json, print_table
+from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
 
 FIGURE = "schedules.png"
 
@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.steps > MAX_SAMPLES:
         raise ValueError(f"--steps must be <= {MAX_SAMPLES:,} (the steps evaluated and drawn), got {args.steps:,}")
+    if not (args.json or args.csv):
+        check_out(args.out)
     schedules = [parse(spec) for spec in args.specs]
     samples = sample(schedules, args.steps, labels=args.specs)
     if args.json:
