@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lrlab.cli import main
-from lrlab.data import write_idx
+from lrlab.tutorial.data import write_idx
 from lrlab.finder import METHODS
 
 

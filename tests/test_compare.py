@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrlab import landscapes
-from lrlab.compare import TUTORIAL_SPECS, Comparison, Tuning, compare, default_lrs, tune
-from lrlab.descent import descend
+from lrlab.lab2d import landscapes
+from lrlab.lab2d.compare import TUTORIAL_SPECS, Comparison, Tuning, compare, default_lrs, tune
+from lrlab.lab2d.descent import descend
 from lrlab.optim import adam
 from lrlab.optim.spec import parse_spec
 
@@ -129,7 +129,7 @@ def test_figures_and_gif(tmp_path) -> None:
 
 
 def test_demo_part2(tmp_path) -> None:
-    from lrlab import demo
+    from lrlab.tutorial import demo
 
     res = demo.run_part("optimizers", tmp_path)
     assert res.key == "optimizers" and res.title == "Part 2: optimizers from scratch"

@@ -1,4 +1,4 @@
-"""lrlab.data: the embedded MNIST subset, the IDX reader/writer and the loaders."""
+"""lrlab.tutorial.data: the embedded MNIST subset, the IDX reader/writer and the loaders."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrlab import data
-from lrlab.data import find_mnist_files, load_mnist, read_idx, tensor_loader, write_idx
+from lrlab.tutorial import data
+from lrlab.tutorial.data import find_mnist_files, load_mnist, read_idx, tensor_loader, write_idx
 
 
 def test_embedded_splits_are_disjoint_balanced_and_scaled():
@@ -38,7 +38,7 @@ def test_embedded_train_split_is_shuffled_and_fixed():
 
 
 def test_load_mnist_does_not_import_torch():
-    code = "import sys, lrlab.data as d; d.load_mnist(); print('torch' in sys.modules)"
+    code = "import sys, lrlab.tutorial.data as d; d.load_mnist(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrlab import descent, landscapes
+from lrlab.lab2d import descent, landscapes
 
 TUTORIAL = landscapes.get("tutorial")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from lrlab import demo
-from lrlab.demo import part4_finder
+from lrlab.tutorial import demo
+from lrlab.tutorial.demo import part4_finder
 
 
 def test_part4_runs_and_reports_every_rule(tmp_path, monkeypatch):

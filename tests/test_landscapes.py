@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrlab import landscapes
+from lrlab.lab2d import landscapes
 
 NAMES = landscapes.names()
 

@@ -1,4 +1,4 @@
-"""lrlab.models: the tutorial's SimpleNet, the small CNN and build_model."""
+"""lrlab.tutorial.models: the tutorial's SimpleNet, the small CNN and build_model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lrlab.models import SimpleNet, SmallCNN, build_model
+from lrlab.tutorial.models import SimpleNet, SmallCNN, build_model
 
 
 def test_simplenet_is_the_tutorials_architecture():

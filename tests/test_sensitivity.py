@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrlab import descent, landscapes, sensitivity
+from lrlab.lab2d import descent, landscapes, sensitivity
 
 TUTORIAL = landscapes.get("tutorial")
 
