@@ -43,24 +43,24 @@ from torch import nn
 from torch.optim import Optimizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_tasks import OneCycle, Task, get_task, tasks, train_full  # noqa: E402
+from quality_tasks import OneCycle, Task, get_task, tasks, train_full
 
 # Both range tests run 100 steps, the length each package documents and the issue asks for.
 NUM_ITER = 100
 
 __all__ = [
-    "AnchorResult",
-    "RANGE_TEST_ANCHORS",
-    "LR_FREE_ANCHORS",
     "ANCHORS",
-    "torch_lr_finder_lr",
-    "lightning_lr",
-    "fastai_rules",
-    "prodigy",
+    "LR_FREE_ANCHORS",
+    "RANGE_TEST_ANCHORS",
+    "AnchorResult",
     "dadaptation",
     "dog",
-    "schedule_free",
+    "fastai_rules",
+    "lightning_lr",
+    "prodigy",
     "run_anchors",
+    "schedule_free",
+    "torch_lr_finder_lr",
 ]
 
 
@@ -266,10 +266,10 @@ def dadaptation(task: Task, seed: int) -> AnchorResult:
 
     h = _hyper(task, seed)
     if task.family == "adam":
-        make: Callable[[Any], Optimizer] = lambda p: DAdaptAdam(  # noqa: E731
+        make: Callable[[Any], Optimizer] = lambda p: DAdaptAdam(
             p, lr=1.0, weight_decay=h["weight_decay"], decouple=h["decoupled"])
     else:
-        make = lambda p: DAdaptSGD(p, lr=1.0, momentum=h["momentum"], weight_decay=h["weight_decay"])  # noqa: E731
+        make = lambda p: DAdaptSGD(p, lr=1.0, momentum=h["momentum"], weight_decay=h["weight_decay"])
     return _trained("d-adaptation", task, seed, 1.0, make)
 
 
@@ -323,11 +323,11 @@ def schedule_free(task: Task, seed: int) -> AnchorResult:
     warmup = schedule_free_warmup(task)
     if task.family == "adam":
         lr = 0.0025
-        make: Callable[[Any], Optimizer] = lambda p: AdamWScheduleFree(  # noqa: E731
+        make: Callable[[Any], Optimizer] = lambda p: AdamWScheduleFree(
             p, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
     else:
         lr = 1.0
-        make = lambda p: SGDScheduleFree(p, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])  # noqa: E731
+        make = lambda p: SGDScheduleFree(p, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
     return _trained("schedule-free", task, seed, lr, make, scheduler=False)
 
 

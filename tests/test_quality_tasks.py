@@ -7,20 +7,20 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from lrlab.data import tensor_loader
+from lrlab.schedules import parse
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import quality_tasks as qt  # noqa: E402
-
-from lrlab.data import tensor_loader  # noqa: E402
-from lrlab.schedules import parse  # noqa: E402
+import quality_tasks as qt
 
 
 def _tiny_make(seed: int, groups: bool = False) -> qt.Setup:
@@ -180,7 +180,7 @@ def test_train_full_is_seeded_and_leaves_the_global_rng() -> None:
 class _ScheduleFreeLike(torch.optim.SGD):
     """Stands in for a schedule-free optimizer: records train()/eval() between steps."""
 
-    log: list[str] = []
+    log: ClassVar[list[str]] = []
 
     def train(self) -> None:
         self.log.append("train")
