@@ -117,16 +117,18 @@ def test_scheduled_sweep_is_exact_to_torch_lambdalr_and_onecycle(mode: str) -> N
                                scheduler=lambda o: torch.optim.lr_scheduler.LambdaLR(o, shape))
         assert_copy(result, k, ref, losses)
 
-    def onecycle(o: torch.optim.Optimizer) -> Any:
-        return torch.optim.lr_scheduler.OneCycleLR(o, max_lr=o.param_groups[0]["lr"], total_steps=steps,
-                                                   cycle_momentum=False)
+    def onecycle(o: torch.optim.Optimizer) -> Any:  # torch's defaults: the momentum (beta1) cycles too
+        return torch.optim.lr_scheduler.OneCycleLR(o, max_lr=o.param_groups[0]["lr"], total_steps=steps)
 
-    adam = torch.optim.Adam(model.parameters(), lr=0.1)
-    result = sweep_lr(model, adam, None, data, lrs=lrs, steps=steps, schedule=onecycle, step_fn=step_fn, mode=mode)
-    for k, lr in enumerate(lrs):
-        ref, losses = ordinary(model, lambda m, lr=lr: torch.optim.Adam(m.parameters(), lr=lr), data, steps,
-                               scheduler=onecycle)
-        assert_copy(result, k, ref, losses)
+    makers = [lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr),
+              lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, weight_decay=1e-3)]
+    for make in makers:
+        result = sweep_lr(model, make(model, 0.1), None, data, lrs=lrs, steps=steps, schedule=onecycle,
+                          step_fn=step_fn, mode=mode)
+        assert result.momenta is not None and result.momenta.max() == pytest.approx(0.95)
+        for k, lr in enumerate(lrs):
+            ref, losses = ordinary(model, lambda m, lr=lr, make=make: make(m, lr), data, steps, scheduler=onecycle)
+            assert_copy(result, k, ref, losses)
 
 
 def test_range_test_and_suggest_lr_take_dict_batches() -> None:

@@ -23,7 +23,7 @@ from lrlab.sweep.result import SweepResult
 from lrlab.train.checks import check_loader, unwrap
 from lrlab.train.contract import Criterion, StepFn, make_step
 from lrlab.train.guard import TrainModes
-from lrlab.train.shape import Shape, shape_factors
+from lrlab.train.shape import Shape, schedule_shape
 
 MODES = ("auto", "vmap", "sequential")
 # The most copies one sweep trains (each holds a copy of the model and its optimizer state).
@@ -143,11 +143,12 @@ def sweep_lr(
     check_loader("train_loader", train_loader)
     if val_loader is not None:
         check_loader("val_loader", val_loader)
-    factors = shape_factors(schedule, steps)
+    shape = schedule_shape(schedule, steps)
+    factors = shape.lr
     model = unwrap(model)
     if distribute and distributed.is_active():
         def run_local(block: np.ndarray, block_seed: int) -> SweepResult:
-            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, schedule=factors,
+            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, schedule=shape,
                             step_fn=step_fn, val_loader=val_loader, val_batches=val_batches, val_every=val_every,
                             mode=mode, seed=block_seed, progress=progress, distribute=False)
 
@@ -165,8 +166,9 @@ def sweep_lr(
         try:
             modes.train()
             scaled = None if bool(np.all(factors == 1.0)) else factors.tolist()
+            momenta = None if shape.momentum is None else shape.momentum.tolist()
             plan, outcome, used, reason = _run(plan, step, lr_array, stream, steps, val, val_at, modes,
-                                               base_seed, progress, mode, scaled)
+                                               base_seed, progress, mode, scaled, momenta)
         finally:
             modes.restore()
     return SweepResult(
@@ -179,6 +181,7 @@ def sweep_lr(
         mode=used,
         fallback_reason=reason,
         lr_factors=None if bool(np.all(factors == 1.0)) else factors,
+        momenta=shape.momentum,
         stacked={**outcome.params, **outcome.buffers},
         shared={**plan.frozen, **plan.extra_state},
         state_keys=plan.state_keys,
@@ -187,9 +190,10 @@ def sweep_lr(
 
 def _run(plan: SweepPlan, step: StepFn, lrs: np.ndarray, stream: BatchStream, steps: int,
          val: Any, val_at: set[int], modes: TrainModes, base_seed: int, progress: Progress | None,
-         mode: str, factors: list[float] | None) -> tuple[SweepPlan, Outcome, str, str | None]:
+         mode: str, factors: list[float] | None,
+         momenta: list[float] | None) -> tuple[SweepPlan, Outcome, str, str | None]:
     lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
-    args = (stream, steps, val, val_at, modes, base_seed, progress, factors)
+    args = (stream, steps, val, val_at, modes, base_seed, progress, factors, momenta)
     reason = plan.unsupported if mode == "auto" else None
     if mode != "sequential" and plan.unsupported is None:
         for _attempt in range(2):

@@ -83,11 +83,13 @@ def run_vmapped(
     base_seed: int,
     progress: Progress | None,
     factors: list[float] | None = None,
+    momenta: list[float] | None = None,
 ) -> Outcome:
     """Train ``len(lrs)`` copies for ``steps`` steps in one vmapped pass.
 
     Step ``t`` (from 0) trains copy ``k`` at ``lrs[k] * factors[t]`` (``factors`` is the
-    schedule's shape; ``None``: constant).
+    schedule's shape; ``None``: constant), with momentum (SGD) or beta1 (Adam) ``momenta[t]``
+    where the schedule sets it.
 
     Raises:
         BatchingFailed: If the first step raises (vmap cannot batch the model, or a user
@@ -153,7 +155,8 @@ def run_vmapped(
             if factors is not None:
                 step_lrs = [lr * factors[t] for lr in bucket_lrs]
             for b, group, state, lr in zip(plan.buckets, groups, states, step_lrs):
-                b.rule.step_(group, [grad_of[n] for n in b.names], state, lr, t + 1)  # type: ignore[union-attr]
+                b.rule.step_(group, [grad_of[n] for n in b.names], state, lr, t + 1,  # type: ignore[union-attr]
+                             None if momenta is None else momenta[t])
         if val is not None and t + 1 in val_at:
             val_rows.append(evaluate(val))
         if progress is not None:

@@ -80,26 +80,29 @@ class SGDRule:
         neg_lr.set(-lr)
         return {"momentum_buffer": None, "neg_lr": neg_lr, "lr": lr}
 
-    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int) -> None:
+    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int,
+              momentum: float | None = None) -> None:
         """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
 
         ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.
+        ``momentum`` replaces the group's for this step (a scheduler cycling it, as OneCycleLR does).
         """
         if lr is not state["lr"]:
             state["neg_lr"].set(-lr)
             state["lr"] = lr
+        m = self.momentum if momentum is None else momentum
         g = torch._foreach_neg(grads) if self.maximize else grads
         if self.weight_decay != 0:
             g = torch._foreach_add(g, params, alpha=self.weight_decay)
-        if self.momentum != 0:
+        if m != 0:
             bufs = state["momentum_buffer"]
             if bufs is None:
                 bufs = [t.detach().clone() for t in g]
                 state["momentum_buffer"] = bufs
             else:
-                torch._foreach_mul_(bufs, self.momentum)
+                torch._foreach_mul_(bufs, m)
                 torch._foreach_add_(bufs, g, alpha=1 - self.dampening)
-            g = torch._foreach_add(g, bufs, alpha=self.momentum) if self.nesterov else bufs
+            g = torch._foreach_add(g, bufs, alpha=m) if self.nesterov else bufs
         torch._foreach_addcmul_(params, g, state["neg_lr"].columns)
 
 
@@ -130,14 +133,17 @@ class AdamRule:
             state["max_exp_avg_sq"] = [torch.zeros_like(p) for p in params]
         return state
 
-    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int) -> None:
+    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int,
+              momentum: float | None = None) -> None:
         """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
 
         ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.
+        ``momentum`` replaces ``beta1`` for this step (a scheduler cycling it, as OneCycleLR does).
         """
         if lr is not state["lr"]:
             state["decay"].set(1 - lr * self.weight_decay)
             state["lr"] = lr
+        beta1 = self.beta1 if momentum is None else momentum
         g = torch._foreach_neg(grads) if self.maximize else grads
         if self.weight_decay != 0:
             if self.decoupled_weight_decay:
@@ -145,10 +151,10 @@ class AdamRule:
             else:
                 g = torch._foreach_add(g, params, alpha=self.weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        torch._foreach_lerp_(exp_avg, g, 1 - self.beta1)
+        torch._foreach_lerp_(exp_avg, g, 1 - beta1)
         torch._foreach_mul_(exp_avg_sq, self.beta2)
         torch._foreach_addcmul_(exp_avg_sq, g, g, value=1 - self.beta2)
-        bias_correction1 = 1 - self.beta1**step
+        bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - self.beta2**step) ** 0.5
         second = exp_avg_sq
         if self.amsgrad:

@@ -51,11 +51,14 @@ def run_sequential(
     base_seed: int,
     progress: Progress | None,
     factors: list[float] | None = None,
+    momenta: list[float] | None = None,
     on_first_step: Callable[[], None] | None = None,
 ) -> Outcome:
     """Train one copy per LR in ``lrs``, one after another, on the same batches.
 
-    Step ``t`` trains copy ``k`` at ``lrs[k] * factors[t]`` (as a ``LambdaLR`` would set it).
+    Step ``t`` trains copy ``k`` at ``lrs[k] * factors[t]`` (as a ``LambdaLR`` would set it) and,
+    where the schedule sets it, momentum ``momenta[t]`` (``betas[0]`` for an Adam-like optimizer, as
+    ``OneCycleLR`` does).
     """
     k = int(lrs.numel())
     loss_fn = functional_step(plan.model, step_fn)
@@ -86,6 +89,12 @@ def run_sequential(
             if factors is not None:
                 for g, base in zip(optimizer.param_groups, base_lrs):
                     g["lr"] = base * factors[t]
+            if momenta is not None:
+                for g in optimizer.param_groups:
+                    if "betas" in g:
+                        g["betas"] = (momenta[t], *g["betas"][1:])
+                    elif "momentum" in g:
+                        g["momentum"] = momenta[t]
 
             def closure(t: int = t, batch: Any = batch) -> Tensor:
                 optimizer.zero_grad()

@@ -41,6 +41,7 @@ class SweepResult:
         fallback_reason: Why the sweep ran sequentially, or ``None``.
         lr_factors: ``(steps,)`` the schedule's shape (step ``t`` trained copy ``k`` at
             ``lrs[k] * lr_factors[t]``), or ``None`` for a constant LR.
+        momenta: ``(steps,)`` the momentum (or beta1) the schedule set at each step, or ``None``.
     """
 
     lrs: np.ndarray
@@ -52,6 +53,7 @@ class SweepResult:
     mode: str
     fallback_reason: str | None = None
     lr_factors: np.ndarray | None = None
+    momenta: np.ndarray | None = None
     stacked: dict[str, Tensor] = field(default_factory=dict, repr=False)
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
     state_keys: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -182,6 +184,7 @@ class SweepResult:
             mode="vmap" if all(p.mode == "vmap" for p in parts) else "sequential",
             fallback_reason=next((p.fallback_reason for p in parts if p.fallback_reason), None),
             lr_factors=first.lr_factors,
+            momenta=first.momenta,
             stacked={n: torch.cat([p.stacked[n] for p in parts]) for n in first.stacked},
             shared=first.shared,
             state_keys=first.state_keys,

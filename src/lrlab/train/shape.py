@@ -19,10 +19,10 @@ names is then the peak LR of the user's run.
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
@@ -30,18 +30,76 @@ import torch
 
 from lrlab._checks import check_int, show
 
-__all__ = ["Shape", "shape_factors", "describe_shape", "compress", "PEAK_TOL"]
+__all__ = ["Shape", "ScheduleShape", "schedule_shape", "shape_factors", "describe_shape", "compress", "PEAK_TOL"]
 
 # A shape's peak may differ from 1 by this much (rounding in a user's formula).
 PEAK_TOL = 1e-6
 
-Shape = Union[None, str, Callable[[Any], Any], Sequence[float], np.ndarray]
+Shape = Union[None, str, Callable[[Any], Any], Sequence[float], np.ndarray, "ScheduleShape"]
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleShape:
+    """A schedule's shape, read once: the LR factor of every step, and the momentum it sets.
+
+    Attributes:
+        lr: ``(steps,)`` LR factors, each finite and >= 0, the largest 1.
+        momentum: ``(steps,)`` the momentum (SGD) or first beta (Adam) a scheduler sets at
+            each step, as torch's ``OneCycleLR`` and ``CyclicLR`` do with ``cycle_momentum``;
+            ``None`` when the schedule leaves it alone.
+        name: A short human name (the spec, ``"constant"``, the factory's name).
+    """
+
+    lr: np.ndarray
+    momentum: np.ndarray | None
+    name: str
+
+    @property
+    def steps(self) -> int:
+        """How many steps the shape covers."""
+        return int(self.lr.size)
+
+    @property
+    def constant(self) -> bool:
+        """Whether every factor is 1 and no momentum is set."""
+        return self.momentum is None and bool(np.all(self.lr == 1.0))
+
+    def compress(self, horizon: int) -> ScheduleShape:
+        """This shape squeezed into ``horizon`` steps (see :func:`compress`)."""
+        idx = _compressed_index(self.lr, horizon)
+        momentum = None if self.momentum is None else self.momentum[idx]
+        return ScheduleShape(_frozen(self.lr[idx]), None if momentum is None else _frozen(momentum),
+                             f"{self.name} compressed to {min(horizon, self.steps)} steps")
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    out = np.array(arr, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def schedule_shape(schedule: Shape, total_steps: int, *, name: str = "schedule") -> ScheduleShape:
+    """Read ``schedule`` (any form of this module's docstring) over ``total_steps`` steps.
+
+    Raises:
+        TypeError, ValueError: As :func:`shape_factors`.
+    """
+    if isinstance(schedule, ScheduleShape):
+        if schedule.steps != check_int("total_steps", total_steps, 1):
+            raise ValueError(f"{name} must cover {total_steps} steps, got a shape of {schedule.steps}")
+        return schedule
+    momentum: list[float] = []
+    factors = shape_factors(schedule, total_steps, name=name, _momentum=momentum)
+    moves = len(momentum) == total_steps and len(set(momentum)) > 1
+    return ScheduleShape(factors, _frozen(np.asarray(momentum)) if moves else None, describe_shape(schedule))
 
 
 def describe_shape(schedule: Shape) -> str:
     """A short human name for a shape: its spec, ``"constant"``, or the callable's name."""
     if schedule is None:
         return "constant"
+    if isinstance(schedule, ScheduleShape):
+        return schedule.name
     if isinstance(schedule, str):
         return schedule
     from lrlab.schedules import Schedule
@@ -53,7 +111,8 @@ def describe_shape(schedule: Shape) -> str:
     return getattr(schedule, "__name__", type(schedule).__name__)
 
 
-def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule") -> np.ndarray:
+def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule",
+                  _momentum: list[float] | None = None) -> np.ndarray:
     """The per-step LR factors of ``schedule`` over ``total_steps`` steps (float64, peak 1).
 
     Args:
@@ -76,8 +135,10 @@ def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule") 
         [0.5, 1.0, 1.0]
     """
     total_steps = check_int("total_steps", total_steps, 1)
+    if isinstance(schedule, ScheduleShape):
+        return schedule_shape(schedule, total_steps, name=name).lr
     if schedule is None:
-        return np.ones(total_steps)
+        return _frozen(np.ones(total_steps))
     if isinstance(schedule, str):
         from lrlab.schedules import parse
 
@@ -89,7 +150,7 @@ def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule") 
     elif isinstance(schedule, (np.ndarray, Sequence)) and not isinstance(schedule, (str, bytes)):
         factors = _sequence(schedule, total_steps, name)
     elif callable(schedule):
-        factors = _from_callable(schedule, total_steps, name)
+        factors = _from_callable(schedule, total_steps, name, _momentum)
     else:
         raise TypeError(
             f"{name} must be None, an lrlab Schedule or spec, a callable step -> factor, or a factory "
@@ -119,12 +180,11 @@ def _check(factors: np.ndarray, name: str) -> np.ndarray:
             f"{name} must have peak 1 (its largest factor; the LR lrlab suggests is the run's peak), got "
             f"{peak:.6g}; divide it by its peak, e.g. write warmup_cosine(1.0, ...)"
         )
-    out = np.array(factors, dtype=np.float64)
-    out.setflags(write=False)
-    return out
+    return _frozen(factors)
 
 
-def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str) -> np.ndarray:
+def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str,
+                   momentum: list[float] | None) -> np.ndarray:
     first: Any = None
     try:
         first = fn(0)
@@ -141,11 +201,12 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str) -> np.
             except (TypeError, ValueError):
                 raise TypeError(f"{name} must return a number for every step, got {show(v)} at step {t}") from None
         return np.asarray(values, dtype=np.float64)
-    return _from_factory(fn, total_steps, name)
+    return _from_factory(fn, total_steps, name, momentum)
 
 
-def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str) -> np.ndarray:
-    """Run ``factory`` on a private optimizer at LR 1 and read the LR before each step."""
+def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str,
+                  momentum: list[float] | None) -> np.ndarray:
+    """Run ``factory`` on a private optimizer at LR 1 and read the LR (and momentum) before each step."""
     from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
     param = torch.nn.Parameter(torch.zeros(1))
@@ -168,9 +229,11 @@ def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str) ->
         warnings.simplefilter("ignore")  # the private optimizer never sees a gradient
         for _ in range(total_steps):
             values.append(float(opt.param_groups[0]["lr"]))
+            if momentum is not None:
+                momentum.append(float(opt.param_groups[0]["momentum"]))
             opt.step()
             scheduler.step()
-    return np.asarray(values, dtype=np.float64) / 1.0 if values else np.ones(0)
+    return np.asarray(values, dtype=np.float64)
 
 
 def compress(factors: np.ndarray, horizon: int) -> np.ndarray:
@@ -185,18 +248,17 @@ def compress(factors: np.ndarray, horizon: int) -> np.ndarray:
         >>> compress(np.array([0.0, 0.5, 1.0, 0.9, 0.7, 0.5, 0.3, 0.1]), 4).tolist()
         [0.5, 1.0, 0.5, 0.1]
     """
+    return np.asarray(factors, dtype=np.float64)[_compressed_index(factors, horizon)]
+
+
+def _compressed_index(factors: np.ndarray, horizon: int) -> np.ndarray:
     n = len(factors)
     horizon = check_int("horizon", horizon, 1)
     if horizon >= n:
-        return np.asarray(factors, dtype=np.float64)
+        return np.arange(n)
     idx = ((2 * np.arange(horizon) + 1) * n) // (2 * horizon)
     peak = int(np.argmax(factors))
     # On a tie the later sample moves: the first step keeps the warmup's start.
     nearest = horizon - 1 - int(np.argmin(np.abs(idx[::-1] - peak)))
     idx[nearest] = peak
-    return np.asarray(factors, dtype=np.float64)[idx]
-
-
-def is_constant(factors: np.ndarray) -> bool:
-    """Whether every factor is 1."""
-    return bool(np.all(factors == 1.0)) and not math.isnan(float(factors.sum()))
+    return idx
