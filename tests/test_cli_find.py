@@ -102,7 +102,8 @@ def test_num_iter_is_checked_against_what_the_method_needs(tmp_path, capsys):
         (["--data", "NOPE"], r"does not exist or is not a folder"),
         (["--method", "best"], r"argument --method: invalid choice: 'best'"),
         (["--model", "resnet"], r"argument --model: invalid choice"),
-        (["--device", "nonsense"], r"--device must name a torch device \(auto, cpu, cuda, cuda:1 ...\), got 'nonsense'"),
+        (["--device", "nonsense"],
+         r"--device must name a torch device \(auto, cpu, cuda, cuda:1 ...\), got 'nonsense'"),
         (["--num-iter", "ten"], r"argument --num-iter: invalid int value: 'ten'"),
     ],
 )

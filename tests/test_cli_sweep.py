@@ -81,5 +81,6 @@ def test_a_batch_larger_than_the_data_is_clamped_with_a_note(tmp_path, capsys):
                "--out", str(tmp_path), "--json"])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
-    assert "lrlab sweep: note: --batch-size 10,000 is larger than the 4,000 training digits; using 4,000" in captured.err
+    note = "lrlab sweep: note: --batch-size 10,000 is larger than the 4,000 training digits; using 4,000"
+    assert note in captured.err
     assert "batch 4000" in json.loads(captured.out)["task"]

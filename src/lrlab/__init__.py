@@ -26,7 +26,10 @@ import importlib
 import sys
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __version__ = "0.1.0"
 
@@ -118,7 +121,8 @@ class _MovedModuleFinder:
 
         if importlib.util.find_spec(new) is None:
             return None
-        return ModuleSpec(fullname, _AliasLoader(new))
+        # Duck-typed: importlib.abc (the Loader base class) pulls in importlib.resources.
+        return ModuleSpec(fullname, cast("Loader", _AliasLoader(new)))
 
 
 if not any(getattr(f, "_lrlab_moved", False) for f in sys.meta_path):

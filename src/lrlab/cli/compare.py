@@ -47,10 +47,9 @@ def _run_row(run: Any) -> tuple[Any, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from lrlab.lab2d import compare as cmp
+    from lrlab.lab2d._args import MAX_RUNS, MAX_STEPS
     from lrlab.lab2d.landscapes import get
     from lrlab.optim.spec import parse_spec
-
-    from lrlab.lab2d._args import MAX_RUNS, MAX_STEPS
 
     land = get(args.function)
     specs = [parse_spec(s) for s in (args.optimizer or cmp.TUTORIAL_SPECS)]

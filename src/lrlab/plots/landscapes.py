@@ -11,8 +11,8 @@ from matplotlib.patches import Patch
 
 from lrlab.lab2d.descent import DescentResult
 from lrlab.lab2d.landscapes import Landscape
-from lrlab.plots._figure import new_axes, subplots
 from lrlab.lab2d.sensitivity import SensitivityResult
+from lrlab.plots._figure import new_axes, subplots
 
 ZONE_COLORS = {"slow": "#9ecae1", "good": "#a1d99b", "unstable": "#fdd49e", "diverging": "#fc9272"}
 

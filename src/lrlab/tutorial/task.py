@@ -35,7 +35,8 @@ MODELS = ("mlp", "cnn")
 # torch's generators take seeds up to 2**64 - 1; int64 is what every other seeded thing takes too.
 MAX_SEED = 2**63 - 1
 
-__all__ = ["EMBEDDED_DATA", "OPTIMIZERS", "MODELS", "MAX_SEED", "Task", "build_task", "make_optimizer", "resolve_device"]
+__all__ = ["EMBEDDED_DATA", "OPTIMIZERS", "MODELS", "MAX_SEED", "Task", "build_task", "make_optimizer",
+           "resolve_device"]
 
 
 @dataclass(repr=False)
