@@ -89,12 +89,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--preload", action="store_true",
-                        help="feed a list of batches already on the device instead of the DataLoader: "
-                        "no loader cost, so the loop's own overhead shows in full")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's); use 1 on a busy machine, where "
-                        "idle-spinning OpenMP threads make every op tens of times slower")
+    parser.add_argument(
+        "--preload",
+        action="store_true",
+        help="feed a list of batches already on the device instead of the DataLoader: "
+        "no loader cost, so the loop's own overhead shows in full",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's); use 1 on a busy machine, where "
+        "idle-spinning OpenMP threads make every op tens of times slower",
+    )
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -118,8 +125,10 @@ def main() -> None:
     g = guard_time(model, opt, device)
     med_b, med_f = statistics.median(bare), statistics.median(finder)
     feed = "preloaded batches" if args.preload else "DataLoader"
-    print(f"task: SimpleNet + SGD, batch 128, embedded MNIST ({feed}), {device}, {torch.get_num_threads()} CPU threads; "
-          f"{repeats} repeats x {steps} steps, interleaved")
+    print(
+        f"task: SimpleNet + SGD, batch 128, embedded MNIST ({feed}), {device}, {torch.get_num_threads()} CPU threads; "
+        f"{repeats} repeats x {steps} steps, interleaved"
+    )
     print(f"bare training     {1e3 * med_b:8.3f} ms/step (median; min {1e3 * min(bare):.3f})")
     print(f"range test        {1e3 * med_f:8.3f} ms/step (median; min {1e3 * min(finder):.3f}), guard included")
     print(f"state guard       {1e3 * g:8.3f} ms per snapshot+restore ({100 * g / (med_f * steps):.2f}% of a test)")

@@ -43,8 +43,10 @@ def main() -> None:
             print(f"{method}: n/a ({exc})")
     candidates += [("fixed", 1e-3), ("fixed", 0.1)]
 
-    print(f"\n{epochs} epochs of SimpleNet + SGD (batch 128) at each LR; {seeds} seeds; "
-          "held-out 1,000 digits, mean (min..max)")
+    print(
+        f"\n{epochs} epochs of SimpleNet + SGD (batch 128) at each LR; {seeds} seeds; "
+        "held-out 1,000 digits, mean (min..max)"
+    )
     print(f"{'rule':10s} {'LR':>10s} {'val loss':>26s} {'val accuracy':>26s}")
     for name, lr in candidates:
         runs = [train_and_evaluate(lr, epochs=epochs, seed=s) for s in range(seeds)]

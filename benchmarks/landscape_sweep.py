@@ -66,8 +66,9 @@ def main() -> None:
     np.testing.assert_allclose(np.array(finals), res.final_position[idx], rtol=1e-4, atol=1e-6)
 
     loop, vec, norec = min(loop_times), min(vec_times), min(vec_norec)
-    print(f"tutorial function, {a.lrs:,} LRs x {a.steps:,} steps (loop timed on {len(sample)} LRs, "
-          f"best of {a.repeats})")
+    print(
+        f"tutorial function, {a.lrs:,} LRs x {a.steps:,} steps (loop timed on {len(sample)} LRs, best of {a.repeats})"
+    )
     print(f"  per-LR Python loop      : {loop * 1e6:10.1f} us per LR")
     print(f"  vectorised, paths kept  : {vec * 1e6:10.1f} us per LR   speed-up {loop / vec:7.0f}x")
     print(f"  vectorised, final only  : {norec * 1e6:10.1f} us per LR   speed-up {loop / norec:7.0f}x")

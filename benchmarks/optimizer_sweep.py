@@ -102,13 +102,17 @@ def main() -> None:
     loss_gap = float(np.abs(loop_loss - vec_loss).max())
 
     loop, vec = min(loop_times), min(vec_times)
-    print(f"Adam on the tutorial function, {a.lrs:,} LRs x {a.steps:,} steps from (-1, 1) "
-          f"(loop timed on {idx.size} LRs, best of {a.repeats})")
+    print(
+        f"Adam on the tutorial function, {a.lrs:,} LRs x {a.steps:,} steps from (-1, 1) "
+        f"(loop timed on {idx.size} LRs, best of {a.repeats})"
+    )
     print(f"  tutorial per-LR loop : {loop * 1e3:9.3f} ms per LR   -> {loop * a.lrs:8.1f} s for the grid")
     print(f"  lrlab vectorised     : {vec * 1e3:9.3f} ms per LR   -> {vec * a.lrs:8.1f} s for the grid")
     print(f"  speed-up             : {loop / vec:9.0f}x  (target >= 100x)")
-    print(f"  agreement            : final positions within 1e-6 on {close.sum()}/{idx.size} sampled LRs; "
-          f"final losses within {loss_gap:.2g} on all")
+    print(
+        f"  agreement            : final positions within 1e-6 on {close.sum()}/{idx.size} sampled LRs; "
+        f"final losses within {loss_gap:.2g} on all"
+    )
     best = int(np.argmin(np.where(res.diverged, np.inf, res.final_loss)))
     print(f"  best LR of the grid  : {grid[best]:.4g} (final loss {res.final_loss[best]:.3g})")
     if a.plot:
@@ -118,13 +122,20 @@ def main() -> None:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(9, 5))
-        ax.loglog(grid, np.where(res.diverged, np.nan, res.final_loss), color="tab:orange", linewidth=1,
-                  label=f"vectorised, {a.lrs:,} LRs")
+        ax.loglog(
+            grid,
+            np.where(res.diverged, np.nan, res.final_loss),
+            color="tab:orange",
+            linewidth=1,
+            label=f"vectorised, {a.lrs:,} LRs",
+        )
         ax.loglog(grid[idx], loop_loss, "k.", markersize=6, label=f"tutorial loop, {idx.size} LRs")
         ax.set_xlabel("learning rate")
         ax.set_ylabel(f"final loss after {a.steps:,} steps")
-        ax.set_title(f"Adam on the tutorial function: {loop * 1e3:.2f} ms per LR looped, "
-                     f"{vec * 1e3:.3f} ms vectorised ({loop / vec:.0f}x)")
+        ax.set_title(
+            f"Adam on the tutorial function: {loop * 1e3:.2f} ms per LR looped, "
+            f"{vec * 1e3:.3f} ms vectorised ({loop / vec:.0f}x)"
+        )
         ax.grid(True, which="both", alpha=0.2)
         ax.legend()
         fig.savefig(a.plot, dpi=110, bbox_inches="tight")

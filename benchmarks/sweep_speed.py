@@ -56,8 +56,14 @@ def mlp_task(device: torch.device, k: int, num_batches: int) -> Task:
         batches.append((x.to(device), y.to(device)))
         if len(batches) == num_batches:
             break
-    return Task("mlp", task.model, lambda p, lr: make_optimizer("sgd", p, lr), task.criterion, batches,
-                np.geomspace(1e-3, 1.0, k))
+    return Task(
+        "mlp",
+        task.model,
+        lambda p, lr: make_optimizer("sgd", p, lr),
+        task.criterion,
+        batches,
+        np.geomspace(1e-3, 1.0, k),
+    )
 
 
 def tiny_task(device: torch.device, k: int, num_batches: int) -> Task:
@@ -69,8 +75,14 @@ def tiny_task(device: torch.device, k: int, num_batches: int) -> Task:
         batches.append((x.to(device), (torch.tanh(x @ w) + 0.1 * torch.randn(64, 1, generator=g)).to(device)))
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), nn.Linear(32, 1)).to(device)
-    return Task("tiny", model, lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9), nn.MSELoss(), batches,
-                np.geomspace(1e-3, 0.3, k))
+    return Task(
+        "tiny",
+        model,
+        lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9),
+        nn.MSELoss(),
+        batches,
+        np.geomspace(1e-3, 0.3, k),
+    )
 
 
 def sync(device: torch.device) -> None:
@@ -141,8 +153,10 @@ def main() -> None:
         args.k, args.steps, args.repeats = 4, 10, 1
     device = torch.device(args.device)
     makers = {"mlp": mlp_task, "tiny": tiny_task}
-    print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
-          f"K={args.k}, steps={args.steps}, rounds={args.repeats}")
+    print(
+        f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
+        f"K={args.k}, steps={args.steps}, rounds={args.repeats}"
+    )
     for name in args.tasks.split(","):
         task = makers[name](device, args.k, num_batches=10)
         vmapped(task, 2)  # warm-up: first-call costs of vmap and the kernels
@@ -158,21 +172,27 @@ def main() -> None:
         print(f"\n[{name}] {sum(p.numel() for p in task.model.parameters())} parameters")
         print(f"  sequential: {best_seq:8.3f} s  ({best_seq / copy_steps * 1e6:8.1f} us per copy-step)")
         print(f"  vmapped:    {best_vmap:8.3f} s  ({best_vmap / copy_steps * 1e6:8.1f} us per copy-step)")
-        print(f"  speed-up:   {best_seq / best_vmap:8.2f} x   (final losses agree: median {np.nanmedian(rel):.1e}, "
-              f"max {np.nanmax(rel):.1e} relative; float32 copies at the highest LRs are chaotic)")
+        print(
+            f"  speed-up:   {best_seq / best_vmap:8.2f} x   (final losses agree: median {np.nanmedian(rel):.1e}, "
+            f"max {np.nanmax(rel):.1e} relative; float32 copies at the highest LRs are chaotic)"
+        )
         if name == "mlp":
             flops = step_flops(task) * copy_steps
             size = 8192 if device.type == "cuda" else 2048
             peak = matmul_gflops(device, size)
             achieved = flops / best_vmap / 1e9
-            print(f"  matmul FLOPs per copy-step {flops / copy_steps / 1e6:.1f} M: sweep {achieved:.1f} GFLOP/s, "
-                  f"sequential {flops / best_seq / 1e9:.1f} GFLOP/s, {size}x{size} matmul {peak:.1f} GFLOP/s "
-                  f"-> sweep at {100 * achieved / peak:.0f}% of the matmul rate")
+            print(
+                f"  matmul FLOPs per copy-step {flops / copy_steps / 1e6:.1f} M: sweep {achieved:.1f} GFLOP/s, "
+                f"sequential {flops / best_seq / 1e9:.1f} GFLOP/s, {size}x{size} matmul {peak:.1f} GFLOP/s "
+                f"-> sweep at {100 * achieved / peak:.0f}% of the matmul rate"
+            )
             # The 6 x params x batch rule of thumb also counts the first layer's input gradient,
             # which no one computes; shown for comparison with estimates made that way.
             rule = 6 * sum(p.numel() for p in task.model.parameters()) * task.batches[0][0].shape[0] * copy_steps
-            print(f"  (by the 6 x params x batch rule, {rule / copy_steps / 1e6:.1f} M per copy-step: "
-                  f"{rule / best_vmap / 1e9:.1f} GFLOP/s, {100 * rule / best_vmap / 1e9 / peak:.0f}%)")
+            print(
+                f"  (by the 6 x params x batch rule, {rule / copy_steps / 1e6:.1f} M per copy-step: "
+                f"{rule / best_vmap / 1e9:.1f} GFLOP/s, {100 * rule / best_vmap / 1e9 / peak:.0f}%)"
+            )
 
 
 if __name__ == "__main__":

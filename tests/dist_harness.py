@@ -21,10 +21,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, pg_timeout: float, queue: Any,
-            args: tuple) -> None:
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(world),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+def _worker(
+    fn: Callable[..., Any], rank: int, world: int, port: int, pg_timeout: float, queue: Any, args: tuple
+) -> None:
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_WORLD_SIZE=str(world),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        OMP_NUM_THREADS="1",
+    )
     import torch
 
     torch.set_num_threads(1)
@@ -42,8 +50,9 @@ def _worker(fn: Callable[..., Any], rank: int, world: int, port: int, pg_timeout
             pass
 
 
-def run_ranks(fn: Callable[..., Any], *args: Any, world: int = 2, timeout: float = 90.0,
-              pg_timeout: float = 30.0) -> list[tuple[str, Any]]:
+def run_ranks(
+    fn: Callable[..., Any], *args: Any, world: int = 2, timeout: float = 90.0, pg_timeout: float = 30.0
+) -> list[tuple[str, Any]]:
     """Run ``fn(ctx, *args)`` on ``world`` ranks; return ``[(status, value), ...]`` by rank.
 
     ``status`` is ``"ok"`` (value = what ``fn`` returned), ``"error"`` (value = the

@@ -138,8 +138,16 @@ def sweep_on_ranks(ctx: distributed.DistContext) -> dict[str, Any]:
 
     model, optimizer, criterion, loader = sweep_inputs()
     copies = []
-    result = sweep_lr(model, optimizer, criterion, loader, lrs=SWEEP_LRS, steps=12, seed=7,
-                      progress=lambda done, total: copies.append(total))
+    result = sweep_lr(
+        model,
+        optimizer,
+        criterion,
+        loader,
+        lrs=SWEEP_LRS,
+        steps=12,
+        seed=7,
+        progress=lambda done, total: copies.append(total),
+    )
     return {
         "lrs": result.lrs.tolist(),
         "train_losses": result.train_losses.tolist(),

@@ -9,8 +9,22 @@ import pytest
 
 from lrlab.cli import main
 
-DONE_WHEN = ["compare", "--function", "tutorial", "--optimizer", "sgd:lr=0.001", "momentum:lr=0.001",
-             "rmsprop:lr=0.01,alpha=0.9", "adam:lr=0.1", "--steps", "100", "--start", "-1", "1", "--json"]
+DONE_WHEN = [
+    "compare",
+    "--function",
+    "tutorial",
+    "--optimizer",
+    "sgd:lr=0.001",
+    "momentum:lr=0.001",
+    "rmsprop:lr=0.01,alpha=0.9",
+    "adam:lr=0.1",
+    "--steps",
+    "100",
+    "--start",
+    "-1",
+    "1",
+    "--json",
+]
 
 
 def test_json_prints_the_tutorial_numbers(tmp_path, capsys) -> None:
@@ -23,29 +37,73 @@ def test_json_prints_the_tutorial_numbers(tmp_path, capsys) -> None:
         assert set(run) == {"optimizer", "params", "final_loss", "final_position", "steps", "diverged"}
         assert run["final_loss"] == pytest.approx(loss, rel=1e-5, abs=0)
         assert run["steps"] == 100 and run["diverged"] is False and len(run["final_position"]) == 2
-    assert doc["runs"][2]["params"] == {"lr": 0.01, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.0,
-                                        "momentum": 0.0, "centered": False}
+    assert doc["runs"][2]["params"] == {
+        "lr": 0.01,
+        "alpha": 0.9,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "momentum": 0.0,
+        "centered": False,
+    }
     assert doc["runs"][1]["params"] == {"lr": 0.001, "beta": 0.9}
 
 
 def test_tune_json_adds_best_lr_and_loss(tmp_path, capsys) -> None:
-    argv = ["compare", "--optimizer", "sgd:lr=0.05", "--optimizer", "adam", "--tune", "--steps", "50",
-            "--num-lrs", "60", "--lr-range", "1e-4", "1", "--json", "--out", str(tmp_path)]
+    argv = [
+        "compare",
+        "--optimizer",
+        "sgd:lr=0.05",
+        "--optimizer",
+        "adam",
+        "--tune",
+        "--steps",
+        "50",
+        "--num-lrs",
+        "60",
+        "--lr-range",
+        "1e-4",
+        "1",
+        "--json",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
     sgd, adam_run = runs
     assert sgd["diverged"] is True  # the run at its own lr; the tuning finds a better one
     assert 1e-4 <= sgd["best_lr"] <= 0.05 and sgd["best_loss"] < 1
     assert 1e-4 <= adam_run["best_lr"] <= 1 and adam_run["best_loss"] < adam_run["final_loss"]
-    assert set(adam_run) == {"optimizer", "params", "final_loss", "final_position", "steps", "diverged",
-                             "best_lr", "best_loss"}
-    assert {p.name for p in tmp_path.iterdir()} == {"compare_tutorial.png", "tune_tutorial.png",
-                                                     "compare_tutorial_tuned.png"}
+    assert set(adam_run) == {
+        "optimizer",
+        "params",
+        "final_loss",
+        "final_position",
+        "steps",
+        "diverged",
+        "best_lr",
+        "best_loss",
+    }
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "compare_tutorial.png",
+        "tune_tutorial.png",
+        "compare_tutorial_tuned.png",
+    }
 
 
 def test_table_figures_and_gif(tmp_path, capsys) -> None:
-    argv = ["compare", "--function", "himmelblau", "--optimizer", "adam:lr=0.05", "nesterov:lr=0.001",
-            "--steps", "20", "--animate", "--out", str(tmp_path)]
+    argv = [
+        "compare",
+        "--function",
+        "himmelblau",
+        "--optimizer",
+        "adam:lr=0.05",
+        "nesterov:lr=0.001",
+        "--steps",
+        "20",
+        "--animate",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Optimizers on himmelblau" in out and "adam(lr=0.05)" in out and "nesterov(lr=0.001)" in out
@@ -54,8 +112,18 @@ def test_table_figures_and_gif(tmp_path, capsys) -> None:
 
 
 def test_tune_table(tmp_path, capsys) -> None:
-    argv = ["compare", "--optimizer", "rmsprop:alpha=0.9", "--tune", "--steps", "30", "--num-lrs", "30",
-            "--out", str(tmp_path)]
+    argv = [
+        "compare",
+        "--optimizer",
+        "rmsprop:alpha=0.9",
+        "--tune",
+        "--steps",
+        "30",
+        "--num-lrs",
+        "30",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "Tuned over 30 LRs" in out and "rmsprop(alpha=0.9)" in out and "good band" in out

@@ -24,15 +24,21 @@ def test_check_out_refuses_files_paths_under_files_and_unwritable_folders(tmp_pa
     f.write_text("x")
     with pytest.raises(ValueError, match=r"--out must be a folder, got the file '.*somefile'"):
         check_out(str(f))
-    with pytest.raises(ValueError, match=r"--out must be a folder path, got '.*somefile/sub', which lies under the "
-                                         r"file '.*somefile'"):
+    with pytest.raises(
+        ValueError,
+        match=r"--out must be a folder path, got '.*somefile/sub', which lies under the "
+        r"file '.*somefile'",
+    ):
         check_out(str(f / "sub"))
     # Tests run as root, where chmod does not stop writes: ask os.access instead.
     ro = tmp_path / "ro"
     ro.mkdir()
     monkeypatch.setattr(_common.os, "access", lambda path, mode: Path(path) != ro)
-    with pytest.raises(ValueError, match=r"--out must be a folder you can write to, got '.*ro/new'; '.*ro' is not "
-                                         r"writable"):
+    with pytest.raises(
+        ValueError,
+        match=r"--out must be a folder you can write to, got '.*ro/new'; '.*ro' is not "
+        r"writable",
+    ):
         check_out(str(ro / "new"))
     with pytest.raises(ValueError, match="--out must be a folder you can write to"):
         out_dir(str(ro))
@@ -85,8 +91,9 @@ def test_a_write_that_fails_anyway_is_one_line(tmp_path: Path, capsys, monkeypat
 
 def _closed_pipe(argv: list[str], cwd: Path, read_lines: int = 0) -> subprocess.CompletedProcess[str]:
     """Run ``python -m lrlab ARGV | head -READ_LINES``: read that much, then close the pipe."""
-    proc = subprocess.Popen([sys.executable, "-m", "lrlab", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=cwd, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lrlab", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, text=True
+    )
     assert proc.stdout is not None and proc.stderr is not None
     head = [proc.stdout.readline() for _ in range(read_lines)]
     proc.stdout.close()
@@ -105,8 +112,9 @@ def _closed_pipe(argv: list[str], cwd: Path, read_lines: int = 0) -> subprocess.
     ],
     ids=["schedule-csv-head-5", "find-json", "help"],
 )
-def test_a_pipe_closed_early_ends_quietly(tmp_path: Path, argv: list[str], read_lines: int,
-                                          codes: tuple[int, ...]) -> None:
+def test_a_pipe_closed_early_ends_quietly(
+    tmp_path: Path, argv: list[str], read_lines: int, codes: tuple[int, ...]
+) -> None:
     done = _closed_pipe(argv, tmp_path, read_lines)
     assert done.returncode in codes, (done.returncode, done.stderr[-2000:])
     assert done.stderr == "", done.stderr[-2000:]
@@ -130,13 +138,26 @@ for argv in cases:
 def test_bad_flags_are_refused_fast_and_before_torch(tmp_path: Path) -> None:
     (tmp_path / "somefile").write_text("x")
     cases = [
-        "find --num-iter 0", "find --num-iter 2", "find --start-lr -1", "find --end-lr 0", "find --smooth 1.5",
-        "find --batch-size 0", "find --seed -1", "find --dist-timeout 0", "find --out somefile",
-        "find --data NOPE", "sweep --steps 0", "sweep --lrs 1:2", "sweep --lrs 1e-3:1:100000000",
-        "sweep --val-batches -1", "sweep --batch-size 0", "sweep --out somefile/sub",
+        "find --num-iter 0",
+        "find --num-iter 2",
+        "find --start-lr -1",
+        "find --end-lr 0",
+        "find --smooth 1.5",
+        "find --batch-size 0",
+        "find --seed -1",
+        "find --dist-timeout 0",
+        "find --out somefile",
+        "find --data NOPE",
+        "sweep --steps 0",
+        "sweep --lrs 1:2",
+        "sweep --lrs 1e-3:1:100000000",
+        "sweep --val-batches -1",
+        "sweep --batch-size 0",
+        "sweep --out somefile/sub",
     ]
-    proc = subprocess.run([sys.executable, "-c", _REFUSALS, *cases], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _REFUSALS, *cases], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert len(rows) == len(cases), proc.stderr[-2000:]
     errors = proc.stderr.splitlines()

@@ -32,8 +32,21 @@ def test_json_schema_and_files(tmp_path, capsys):
 
 
 def test_table_output_is_reproducible_with_a_seed(tmp_path, capsys):
-    args = ["find", "--num-iter", "25", "--optimizer", "momentum", "--batch-size", "64", "--seed", "3",
-            "--method", "minimum", "--out", str(tmp_path)]
+    args = [
+        "find",
+        "--num-iter",
+        "25",
+        "--optimizer",
+        "momentum",
+        "--batch-size",
+        "64",
+        "--seed",
+        "3",
+        "--method",
+        "minimum",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "minimum *" in first and "Suggested learning rate (minimum)" in first and "lr_finder.png" in first
@@ -47,9 +60,30 @@ def test_idx_folder_and_cnn(tmp_path, capsys):
     rng = np.random.default_rng(0)
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (64, 28, 28), dtype=np.uint8))
     write_idx(tmp_path / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 64, dtype=np.uint8))
-    rc = main(["find", "--data", str(tmp_path), "--model", "cnn", "--optimizer", "adam", "--batch-size", "16",
-               "--num-iter", "8", "--start-lr", "1e-4", "--end-lr", "1", "--method", "tutorial",
-               "--out", str(tmp_path / "out"), "--json"])
+    rc = main(
+        [
+            "find",
+            "--data",
+            str(tmp_path),
+            "--model",
+            "cnn",
+            "--optimizer",
+            "adam",
+            "--batch-size",
+            "16",
+            "--num-iter",
+            "8",
+            "--start-lr",
+            "1e-4",
+            "--end-lr",
+            "1",
+            "--method",
+            "tutorial",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ]
+    )
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["lrs"]) <= 8 and doc["suggested_lr"] == doc["suggestions"]["tutorial"]["lr"]
@@ -102,8 +136,10 @@ def test_num_iter_is_checked_against_what_the_method_needs(tmp_path, capsys):
         (["--data", "NOPE"], r"does not exist or is not a folder"),
         (["--method", "best"], r"argument --method: invalid choice: 'best'"),
         (["--model", "resnet"], r"argument --model: invalid choice"),
-        (["--device", "nonsense"],
-         r"--device must name a torch device \(auto, cpu, cuda, cuda:1 ...\), got 'nonsense'"),
+        (
+            ["--device", "nonsense"],
+            r"--device must name a torch device \(auto, cpu, cuda, cuda:1 ...\), got 'nonsense'",
+        ),
         (["--num-iter", "ten"], r"argument --num-iter: invalid int value: 'ten'"),
     ],
 )
@@ -118,8 +154,22 @@ def test_a_batch_larger_than_the_data_is_the_whole_set_with_a_note(tmp_path, cap
     rng = np.random.default_rng(0)
     write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 256, (40, 28, 28), dtype=np.uint8))
     write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, 40, dtype=np.uint8))
-    rc = main(["find", "--data", str(tmp_path), "--batch-size", "1000", "--num-iter", "3", "--method", "minimum",
-               "--out", str(tmp_path / "out"), "--json"])
+    rc = main(
+        [
+            "find",
+            "--data",
+            str(tmp_path),
+            "--batch-size",
+            "1000",
+            "--num-iter",
+            "3",
+            "--method",
+            "minimum",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     assert "lrlab find: note: --batch-size 1,000 is larger than the 40 training digits; using 40" in captured.err

@@ -12,8 +12,26 @@ from lrlab.cli import main
 
 
 def test_json_reproduces_the_tutorial(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["landscape", "--function", "tutorial", "--lr", "0.001", "0.01", "0.03", "0.05", "--steps", "100",
-               "--start", "-1", "1", "--json", "--out", str(tmp_path)])
+    rc = main(
+        [
+            "landscape",
+            "--function",
+            "tutorial",
+            "--lr",
+            "0.001",
+            "0.01",
+            "0.03",
+            "0.05",
+            "--steps",
+            "100",
+            "--start",
+            "-1",
+            "1",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["function"] == "tutorial"
@@ -54,8 +72,9 @@ def test_json_with_sensitivity(tmp_path: Path, capsys: pytest.CaptureFixture[str
         (["--start", "1"], r"expected 2 arguments"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(argv: list[str], match: str, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], match: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["landscape", *argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err), err

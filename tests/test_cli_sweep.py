@@ -31,8 +31,23 @@ def test_json_and_files(tmp_path, capsys):
 
 
 def test_table_without_validation_and_sequential_adam(tmp_path, capsys):
-    args = ["sweep", "--steps", "3", "--lrs", "0.001,0.01", "--optimizer", "adam", "--val-batches", "0",
-            "--mode", "sequential", "--batch-size", "32", "--out", str(tmp_path)]
+    args = [
+        "sweep",
+        "--steps",
+        "3",
+        "--lrs",
+        "0.001,0.01",
+        "--optimizer",
+        "adam",
+        "--val-batches",
+        "0",
+        "--mode",
+        "sequential",
+        "--batch-size",
+        "32",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "2 copies x 3 steps (sequential)" in out
@@ -77,8 +92,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
 
 
 def test_a_batch_larger_than_the_data_is_clamped_with_a_note(tmp_path, capsys):
-    rc = main(["sweep", "--steps", "2", "--lrs", "0.01,0.1", "--batch-size", "10000", "--val-batches", "0",
-               "--out", str(tmp_path), "--json"])
+    rc = main(
+        [
+            "sweep",
+            "--steps",
+            "2",
+            "--lrs",
+            "0.01,0.1",
+            "--batch-size",
+            "10000",
+            "--val-batches",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     note = "lrlab sweep: note: --batch-size 10,000 is larger than the 4,000 training digits; using 4,000"

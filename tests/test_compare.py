@@ -33,15 +33,19 @@ def test_compare_defaults_and_divergence() -> None:
     assert c.start == tuple(float(v) for v in land.start)
     blown, fine = c.runs
     assert blown.diverged and blown.steps < 50 and blown.path.shape == (blown.steps + 1, 2)
-    assert max(abs(blown.final_position[0]), abs(blown.final_position[1])) > 10 or not np.isfinite(
-        blown.final_loss)
+    assert max(abs(blown.final_position[0]), abs(blown.final_position[1])) > 10 or not np.isfinite(blown.final_loss)
     assert not fine.diverged and fine.steps == 50
 
 
 def test_tune_finds_best_lr_in_one_vectorised_pass_per_optimizer() -> None:
     calls: list[tuple[int, int]] = []
-    t = tune("tutorial", ["sgd", "adam:beta1=0.8"], steps=100, start=(-1, 1),
-             progress=lambda done, total: calls.append((done, total)))
+    t = tune(
+        "tutorial",
+        ["sgd", "adam:beta1=0.8"],
+        steps=100,
+        start=(-1, 1),
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert isinstance(t, Tuning) and t.lrs.size == 241 and t.lrs[0] == pytest.approx(1e-5)
     sgd_res, adam_res = t.results
     # The best LR is the argmin over the grid of the very runs descend would give.
@@ -133,14 +137,27 @@ def test_demo_part2(tmp_path) -> None:
 
     res = demo.run_part("optimizers", tmp_path)
     assert res.key == "optimizers" and res.title == "Part 2: optimizers from scratch"
-    assert [p.name for p in res.figures] == ["part2_optimizers.png", "part2_optimizers.gif", "part2_tuning.png",
-                                             "part2_tuned_paths.png"]
+    assert [p.name for p in res.figures] == [
+        "part2_optimizers.png",
+        "part2_optimizers.gif",
+        "part2_tuning.png",
+        "part2_tuned_paths.png",
+    ]
     assert all(p.exists() for p in res.figures)
     losses = {r["optimizer"]: r["final_loss"] for r in res.summary["runs"]}
     assert losses == pytest.approx(TUTORIAL, rel=1e-5, abs=0)
     tuned = res.summary["tuning"]["optimizers"]
-    assert [t["optimizer"] for t in tuned] == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad",
-                                               "nadam", "radam"]
+    assert [t["optimizer"] for t in tuned] == [
+        "sgd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "adamw",
+        "adagrad",
+        "nadam",
+        "radam",
+    ]
     assert res.summary["tuning"]["num_lrs"] >= 200
     assert dict(res.rows)["adam(lr=0.1)"] == "final loss 0.000234841"
     demo.write_summary([res], tmp_path)  # strict JSON: no NaN sneaks in
@@ -159,12 +176,17 @@ def test_unbounded_landscape_has_no_good_band_and_plots_negative_losses() -> Non
 
 def test_results_print_short_summaries() -> None:
     c = compare("tutorial", TUTORIAL_SPECS, steps=100, start=(-1, 1))
-    t = tune("tutorial", ["sgd", "adam", "nadam", "radam", "adagrad", "rmsprop", "momentum"], steps=20,
-             lrs=np.geomspace(1e-3, 1, 30))
+    t = tune(
+        "tutorial",
+        ["sgd", "adam", "nadam", "radam", "adagrad", "rmsprop", "momentum"],
+        steps=20,
+        lrs=np.geomspace(1e-3, 1, 30),
+    )
     texts = [repr(c), repr(c.runs[0]), repr(t), repr(t.results[0]), repr(c.landscape)]
     assert all(len(s) < 300 for s in texts), texts
-    assert repr(c) == ("Comparison(landscape='tutorial', start=(-1, 1), max_steps=100, bound=10, "
-                       "runs=4: sgd, momentum, rmsprop, adam)")
+    assert repr(c) == (
+        "Comparison(landscape='tutorial', start=(-1, 1), max_steps=100, bound=10, runs=4: sgd, momentum, rmsprop, adam)"
+    )
     assert repr(c.runs[0]) == "OptimizerRun(sgd(lr=0.001): final_loss=3.60109, 100 steps)"
     assert repr(t).startswith("Tuning(landscape='tutorial', lrs=30 from 0.001 to 1, max_steps=20, best_lr: sgd ")
     assert "(+2 more)" in repr(t)

@@ -91,7 +91,9 @@ def _write_mnist(folder: Path, n_train: int = 7, n_test: int = 3, gz: bool = Fal
         write_idx(folder / f"{stem}-labels{sep}idx1-ubyte{ext}", rng.integers(0, 10, n, dtype=np.uint8))
 
 
-@pytest.mark.parametrize(("gz", "sep", "sub"), [(False, "-", ""), (True, "-", ""), (False, ".", ""), (True, "-", "MNIST/raw")])
+@pytest.mark.parametrize(
+    ("gz", "sep", "sub"), [(False, "-", ""), (True, "-", ""), (False, ".", ""), (True, "-", "MNIST/raw")]
+)
 def test_folder_source_reads_idx_files(tmp_path, gz, sep, sub):
     _write_mnist(tmp_path / sub, gz=gz, sep=sep)
     x, y = load_mnist(tmp_path, "train")

@@ -17,8 +17,10 @@ def test_part1_reproduces_the_tutorial(tmp_path: Path) -> None:
     losses = [r["final_loss"] for r in res.summary["runs"]]
     assert losses[:3] == pytest.approx([3.60109, 0.378504, 0.0211636], rel=5e-6)
     assert res.summary["runs"][3]["diverged"]
-    assert repr(res) == ("PartResult('landscapes': Part 1: learning rate on 2D landscapes, "
-                         "figures=['part1_lr_grid.png', 'part1_sensitivity.png'], 7 rows)")
+    assert repr(res) == (
+        "PartResult('landscapes': Part 1: learning rate on 2D landscapes, "
+        "figures=['part1_lr_grid.png', 'part1_sensitivity.png'], 7 rows)"
+    )
 
 
 def test_cli_demo_one_part(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

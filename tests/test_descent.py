@@ -126,7 +126,7 @@ def test_fast_path_equals_the_generic_optimizer_path(name: str) -> None:
     np.testing.assert_array_equal(fast.trajectories, generic.trajectories)
     assert fast.diverged.any() and not fast.diverged.all()
     k = int(np.argmax(fast.diverged))
-    assert np.all(fast.trajectories[k, fast.steps[k]:] == fast.final_position[k])
+    assert np.all(fast.trajectories[k, fast.steps[k] :] == fast.final_position[k])
 
 
 def test_a_registered_name_stands_for_its_landscape() -> None:
@@ -173,11 +173,15 @@ def test_trajectory_index_is_checked() -> None:
     [
         ({"steps": 10**9}, r"steps must be .*1,000,000.*, got 1,?000,?000,?000"),
         # 200,000 LRs x 1,001 recorded positions: 3 GiB of paths.
-        ({"lrs": np.geomspace(1e-4, 0.1, 200_000), "steps": 1000},
-         r"runs x \(steps \+ 1\) must be <= .* recorded positions \(2 GiB\) with record=True, got 200,000 x 1,001 "
-         r"\(3.0 GiB\); pass record=False"),
-        ({"lrs": np.geomspace(1e-4, 0.1, 100_000), "steps": 1_000_000, "record": False},
-         r"runs x steps must be <= 1e\+10 row-steps, got 100,000 x 1,000,000"),
+        (
+            {"lrs": np.geomspace(1e-4, 0.1, 200_000), "steps": 1000},
+            r"runs x \(steps \+ 1\) must be <= .* recorded positions \(2 GiB\) with record=True, got 200,000 x 1,001 "
+            r"\(3.0 GiB\); pass record=False",
+        ),
+        (
+            {"lrs": np.geomspace(1e-4, 0.1, 100_000), "steps": 1_000_000, "record": False},
+            r"runs x steps must be <= 1e\+10 row-steps, got 100,000 x 1,000,000",
+        ),
     ],
 )
 def test_sizes_too_big_to_hold_or_finish_are_refused_up_front(kwargs: dict, match: str) -> None:
@@ -221,5 +225,6 @@ def test_result_prints_a_short_summary() -> None:
 def test_every_start_of_a_batch_must_lie_inside_the_bound() -> None:
     with pytest.raises(ValueError, match=r"start must lie inside the bound \(\|x\|, \|y\| <= 10\), got \(20, -1\)"):
         descent.descend(TUTORIAL, descent.plain_gd(0.01), [[0.0, 0.0], [20.0, -1.0]], steps=5)
-    assert descent.descend(TUTORIAL, descent.plain_gd(0.01), [[0.0, 0.0], [20.0, -1.0]], steps=5,
-                           bound=25.0).steps.tolist() == [5, 1]
+    assert descent.descend(
+        TUTORIAL, descent.plain_gd(0.01), [[0.0, 0.0], [20.0, -1.0]], steps=5, bound=25.0
+    ).steps.tolist() == [5, 1]

@@ -36,8 +36,9 @@ class TinyLM(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(DIM, VOCAB)
 
-    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor | None = None,
-                attention_mask: torch.Tensor | None = None) -> CausalLMOutput:
+    def forward(
+        self, input_ids: torch.Tensor, labels: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None
+    ) -> CausalLMOutput:
         h = torch.tanh(self.embed(input_ids))
         if attention_mask is not None:
             h = h * attention_mask[..., None]
@@ -64,8 +65,9 @@ def step_fn(model: nn.Module, batch: dict[str, torch.Tensor]) -> Any:
     return model(**batch)  # an output object: lrlab reads its .loss
 
 
-def ordinary(model: nn.Module, make_opt: Any, data: list[Any], steps: int,
-             scheduler: Any = None) -> tuple[nn.Module, list[float]]:
+def ordinary(
+    model: nn.Module, make_opt: Any, data: list[Any], steps: int, scheduler: Any = None
+) -> tuple[nn.Module, list[float]]:
     ref = copy.deepcopy(model)
     opt = make_opt(ref)
     sched = None if scheduler is None else scheduler(opt)
@@ -83,19 +85,30 @@ def ordinary(model: nn.Module, make_opt: Any, data: list[Any], steps: int,
 
 def assert_copy(result: Any, k: int, ref: nn.Module, losses: list[float]) -> None:
     for key, value in ref.state_dict().items():
-        np.testing.assert_allclose(result.params_of(k)[key].numpy(), value.numpy(), rtol=1e-10, atol=1e-14,
-                                   err_msg=key)
+        np.testing.assert_allclose(result.params_of(k)[key].numpy(), value.numpy(), rtol=1e-10, atol=1e-14, err_msg=key)
     np.testing.assert_allclose(result.train_losses[k], losses, rtol=1e-10)
 
 
 @pytest.mark.parametrize("mode", ["vmap", "sequential"])
 @pytest.mark.parametrize("opt_name", ["sgd-momentum", "adamw"])
 def test_sweep_on_dict_batches_is_exact_to_torch(mode: str, opt_name: str) -> None:
-    make = {"sgd-momentum": lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9),
-            "adamw": lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.01)}[opt_name]
+    make = {
+        "sgd-momentum": lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9),
+        "adamw": lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=0.01),
+    }[opt_name]
     model, data, lrs = lm(), dict_batches(), [1e-3, 3e-2, 0.3]
-    result = sweep_lr(model, make(model, 0.1), None, data, lrs=lrs, steps=8, step_fn=step_fn, mode=mode,
-                      val_loader=dict_batches(2, seed=5), val_batches=None)
+    result = sweep_lr(
+        model,
+        make(model, 0.1),
+        None,
+        data,
+        lrs=lrs,
+        steps=8,
+        step_fn=step_fn,
+        mode=mode,
+        val_loader=dict_batches(2, seed=5),
+        val_batches=None,
+    )
     assert result.mode == mode and result.val_losses is not None
     for k, lr in enumerate(lrs):
         ref, losses = ordinary(model, lambda m, lr=lr: make(m, lr), data, 8)
@@ -112,19 +125,26 @@ def test_scheduled_sweep_is_exact_to_torch_lambdalr_and_onecycle(mode: str) -> N
     result = sweep_lr(model, opt, None, data, lrs=lrs, steps=steps, schedule=spec, step_fn=step_fn, mode=mode)
     np.testing.assert_array_equal(result.lr_factors, shape(np.arange(steps)))
     for k, lr in enumerate(lrs):
-        ref, losses = ordinary(model, lambda m, lr=lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9,
-                                                                       nesterov=True), data, steps,
-                               scheduler=lambda o: torch.optim.lr_scheduler.LambdaLR(o, shape))
+        ref, losses = ordinary(
+            model,
+            lambda m, lr=lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, nesterov=True),
+            data,
+            steps,
+            scheduler=lambda o: torch.optim.lr_scheduler.LambdaLR(o, shape),
+        )
         assert_copy(result, k, ref, losses)
 
     def onecycle(o: torch.optim.Optimizer) -> Any:  # torch's defaults: the momentum (beta1) cycles too
         return torch.optim.lr_scheduler.OneCycleLR(o, max_lr=o.param_groups[0]["lr"], total_steps=steps)
 
-    makers = [lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr),
-              lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, weight_decay=1e-3)]
+    makers = [
+        lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr),
+        lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, weight_decay=1e-3),
+    ]
     for make in makers:
-        result = sweep_lr(model, make(model, 0.1), None, data, lrs=lrs, steps=steps, schedule=onecycle,
-                          step_fn=step_fn, mode=mode)
+        result = sweep_lr(
+            model, make(model, 0.1), None, data, lrs=lrs, steps=steps, schedule=onecycle, step_fn=step_fn, mode=mode
+        )
         assert result.momenta is not None and result.momenta.max() == pytest.approx(0.95)
         for k, lr in enumerate(lrs):
             ref, losses = ordinary(model, lambda m, lr=lr, make=make: make(m, lr), data, steps, scheduler=onecycle)
@@ -138,8 +158,9 @@ def test_range_test_and_suggest_lr_take_dict_batches() -> None:
     result = lrlab.find_lr(model, opt, None, data, step_fn=step_fn, start_lr=1e-5, end_lr=10, num_iter=30)
     assert result.steps >= 10 and np.isfinite(result.losses[:10]).all()
     conf = lrlab.suggest_lr(model, opt, None, data, step_fn=step_fn, num_iter=30, num_lrs=3, sweep_steps=8, seed=0)
-    via_options = lrlab.suggest_lr(model, opt, None, data, range_test_options={"step_fn": step_fn}, num_iter=30,
-                                   num_lrs=3, sweep_steps=8, seed=0)
+    via_options = lrlab.suggest_lr(
+        model, opt, None, data, range_test_options={"step_fn": step_fn}, num_iter=30, num_lrs=3, sweep_steps=8, seed=0
+    )
     assert conf.lr == via_options.lr and conf.lr > 0
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert opt.param_groups[0]["lr"] == 1e-3 and not opt.state

@@ -78,10 +78,13 @@ def single_process_curve(batch: int) -> dict:
     loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=False)
     model = dist_workers.make_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    result = find_lr(model, optimizer, torch.nn.CrossEntropyLoss(), loader, start_lr=1e-3, end_lr=50.0,
-                     num_iter=40)
-    return {"lrs": result.lrs.tolist(), "losses": list(result.losses), "stop_reason": result.stop_reason,
-            "suggested": result.suggest().lr}
+    result = find_lr(model, optimizer, torch.nn.CrossEntropyLoss(), loader, start_lr=1e-3, end_lr=50.0, num_iter=40)
+    return {
+        "lrs": result.lrs.tolist(),
+        "losses": list(result.losses),
+        "stop_reason": result.stop_reason,
+        "suggested": result.suggest().lr,
+    }
 
 
 def test_ddp_range_test_equals_one_process_on_the_union_of_batches(ranks: list[dict]) -> None:

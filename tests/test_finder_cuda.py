@@ -71,8 +71,11 @@ def test_deferred_checks_match_every_step_checks():
     results = []
     for check_every in (None, 1):
         model, opt, crit, data = _setup()
-        results.append(lrlab.find_lr(model, opt, crit, data, num_iter=80, start_lr=1e-4, end_lr=1e4,
-                                     smooth=0.5, check_every=check_every))
+        results.append(
+            lrlab.find_lr(
+                model, opt, crit, data, num_iter=80, start_lr=1e-4, end_lr=1e4, smooth=0.5, check_every=check_every
+            )
+        )
     a, b = results
     assert a.stop_reason == b.stop_reason != "completed" and a.steps == b.steps < 80
     np.testing.assert_array_equal(a.losses, b.losses)

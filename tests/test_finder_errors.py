@@ -60,8 +60,11 @@ CASES = [
     ({"model": "net"}, TypeError, "model must be a torch.nn.Module, got str"),
     ({"optimizer": object()}, TypeError, "optimizer must be a torch.optim.Optimizer, got object"),
     ({"model": _frozen_model()}, ValueError, r"model must have trainable parameters \(requires_grad=True\), got none"),
-    ({"optimizer": torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)}, ValueError,
-     "optimizer must hold the model's trainable parameters, got none of them"),
+    (
+        {"optimizer": torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)},
+        ValueError,
+        "optimizer must hold the model's trainable parameters, got none of them",
+    ),
 ]
 
 
@@ -101,7 +104,10 @@ def test_loaders_that_run_dry():
     model, opt, crit, data = _setup()
     with pytest.raises(ValueError, match="train_loader must yield at least one batch, got an empty loader"):
         lrlab.find_lr(model, opt, crit, iter([]))
-    with pytest.raises(ValueError, match="train_loader must be re-iterable to be cycled, got a one-shot iterator that ran out after 3 batches"):
+    with pytest.raises(
+        ValueError,
+        match="train_loader must be re-iterable to be cycled, got a one-shot iterator that ran out after 3 batches",
+    ):
         lrlab.find_lr(model, opt, crit, iter(data), num_iter=5)
     with pytest.raises(ValueError, match="val_loader must yield at least one batch, got an empty loader"):
         lrlab.find_lr(model, opt, crit, data, val_loader=iter([]))
@@ -111,7 +117,9 @@ def test_bad_batches_and_losses():
     model, opt, crit, data = _setup()
     with pytest.raises(TypeError, match=r"batches must be \(inputs, targets\) pairs for the criterion, got a dict"):
         lrlab.find_lr(model, opt, crit, [{"x": 1}])
-    with pytest.raises(TypeError, match=r"the loss must be a scalar torch.Tensor \(or an output with a .loss\), got float"):
+    with pytest.raises(
+        TypeError, match=r"the loss must be a scalar torch.Tensor \(or an output with a .loss\), got float"
+    ):
         lrlab.find_lr(model, opt, None, data, step_fn=lambda m, b: 1.0)
     with pytest.raises(ValueError, match="the loss does not require grad"):
         lrlab.find_lr(model, opt, None, data, step_fn=lambda m, b: crit(m(b[0]), b[1]).detach())

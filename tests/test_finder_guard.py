@@ -137,7 +137,9 @@ class RaisingLoader:
 
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
-@pytest.mark.parametrize("exit_kind", ["success", "diverged", "exception", "interrupt", "loader-exception", "loader-interrupt"])
+@pytest.mark.parametrize(
+    "exit_kind", ["success", "diverged", "exception", "interrupt", "loader-exception", "loader-interrupt"]
+)
 def test_everything_is_restored(opt_name, exit_kind):
     model, opt, crit = _trained(opt_name)
     reference_model, reference_opt, _ = _trained(opt_name)
@@ -230,4 +232,4 @@ def test_tensor_lr_is_restored_in_place():
     data = [(torch.randn(4, 2), torch.randn(4, 1)) for _ in range(3)]
     result = lrlab.find_lr(model, opt, nn.MSELoss(), data, num_iter=4, start_lr=1e-3, end_lr=1e-1)
     assert opt.param_groups[0]["lr"] is lr and lr.item() == pytest.approx(0.01)
-    np.testing.assert_allclose(result.lrs, [1e-3, 10 ** -2.3333333333333335, 10 ** -1.6666666666666667, 1e-1])
+    np.testing.assert_allclose(result.lrs, [1e-3, 10**-2.3333333333333335, 10**-1.6666666666666667, 1e-1])

@@ -70,11 +70,22 @@ def test_parity_with_a_hand_written_loop(opt_name, accumulation_steps):
     crit = nn.MSELoss()
     used: list[list[float]] = []
     o1.register_step_pre_hook(lambda opt, a, k: used.append([g["lr"] for g in opt.param_groups]))
-    result = lrlab.find_lr(m1, o1, crit, _problem()[1], start_lr=1e-4, end_lr=0.5, num_iter=num_iter,
-                           diverge_th=math.inf, accumulation_steps=accumulation_steps)
+    result = lrlab.find_lr(
+        m1,
+        o1,
+        crit,
+        _problem()[1],
+        start_lr=1e-4,
+        end_lr=0.5,
+        num_iter=num_iter,
+        diverge_th=math.inf,
+        accumulation_steps=accumulation_steps,
+    )
     for g, ratio in zip(o2.param_groups, (1.0, 0.25)):
         g["ratio"] = ratio
-    expected, expected_used = _reference(m2, o2, crit, _problem()[1], lr_sequence(1e-4, 0.5, num_iter), accumulation_steps)
+    expected, expected_used = _reference(
+        m2, o2, crit, _problem()[1], lr_sequence(1e-4, 0.5, num_iter), accumulation_steps
+    )
     assert result.stop_reason == "completed" and result.steps == num_iter
     np.testing.assert_allclose(result.losses, expected, rtol=1e-12, atol=0)
     np.testing.assert_allclose(used, expected_used, rtol=1e-15)
@@ -101,7 +112,9 @@ def test_monitor_ema_with_bias_correction_and_stop():
     np.testing.assert_allclose(mon.smoothed, expected, rtol=1e-15)
     fired = stops.index(True)
     assert mon.stop_reason == "diverged" and fired == len(mon.smoothed) - 1
-    assert expected[fired] > 4 * min(expected[:fired]) and all(e <= 4 * min(expected[: i + 1]) for i, e in enumerate(expected[:fired]))
+    assert expected[fired] > 4 * min(expected[:fired]) and all(
+        e <= 4 * min(expected[: i + 1]) for i, e in enumerate(expected[:fired])
+    )
     raw_mon = LossMonitor(0.0, 4.0)
     assert not raw_mon.push(3.0) and raw_mon.smoothed == [3.0]
     assert raw_mon.push(float("inf")) and raw_mon.stop_reason == "non-finite"
@@ -140,8 +153,19 @@ def test_check_every_gives_the_same_result(every):
     for check_every in (1, every):
         model, data = _problem(dtype=torch.float32)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        results.append(lrlab.find_lr(model, opt, nn.MSELoss(), data, start_lr=1e-3, end_lr=1e3, num_iter=100,
-                                     smooth=0.5, check_every=check_every))
+        results.append(
+            lrlab.find_lr(
+                model,
+                opt,
+                nn.MSELoss(),
+                data,
+                start_lr=1e-3,
+                end_lr=1e3,
+                num_iter=100,
+                smooth=0.5,
+                check_every=check_every,
+            )
+        )
     a, b = results
     assert a.steps == b.steps and a.stop_reason == b.stop_reason
     np.testing.assert_array_equal(a.losses, b.losses)
@@ -155,8 +179,15 @@ def test_loader_is_cycled_and_any_reiterable_works():
     model, _ = _problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     seen = []
-    r = lrlab.find_lr(model, opt, None, Batches(), num_iter=5, diverge_th=math.inf,
-                      step_fn=lambda m, b: seen.append(b[0][0, 0].item()) or nn.functional.mse_loss(m(b[0]), b[1]))
+    r = lrlab.find_lr(
+        model,
+        opt,
+        None,
+        Batches(),
+        num_iter=5,
+        diverge_th=math.inf,
+        step_fn=lambda m, b: seen.append(b[0][0, 0].item()) or nn.functional.mse_loss(m(b[0]), b[1]),
+    )
     assert r.steps == 5 and seen[0] == seen[2] == seen[4] and seen[1] == seen[3] != seen[0]
 
 
@@ -189,8 +220,18 @@ def test_validation_losses_are_recorded_and_monitored():
     val = _problem(n_batches=3, dtype=torch.float32, seed=1)[1]
     modes = []
     model.register_forward_pre_hook(lambda m, a: modes.append(m.training))
-    r = lrlab.find_lr(model, opt, nn.MSELoss(), data, val_loader=val, val_batches=2, num_iter=5,
-                      start_lr=1e-3, end_lr=1e-1, smooth=0.0)
+    r = lrlab.find_lr(
+        model,
+        opt,
+        nn.MSELoss(),
+        data,
+        val_loader=val,
+        val_batches=2,
+        num_iter=5,
+        start_lr=1e-3,
+        end_lr=1e-1,
+        smooth=0.0,
+    )
     assert r.monitor == "val" and r.val_losses is not None and r.val_losses.shape == (5,)
     np.testing.assert_allclose(r.smoothed, r.val_losses, rtol=1e-12)  # smooth=0: smoothed is the raw val loss
     assert modes == [True, False, False] * 5  # one training forward, then two eval batches
@@ -226,8 +267,16 @@ def test_progress_is_reported_each_step():
     model, data = _problem()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     calls = []
-    lrlab.find_lr(model, opt, nn.MSELoss(), data, num_iter=4, start_lr=1e-3, end_lr=1e-2,
-                  progress=lambda d, t: calls.append((d, t)))
+    lrlab.find_lr(
+        model,
+        opt,
+        nn.MSELoss(),
+        data,
+        num_iter=4,
+        start_lr=1e-3,
+        end_lr=1e-2,
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
@@ -279,8 +328,18 @@ def test_lagged_chunks_give_the_same_record(monkeypatch, every):
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         steps = []
         opt.register_step_post_hook(lambda o, a, k: steps.append(1))
-        r = lrlab.find_lr(model, opt, nn.MSELoss(), data, start_lr=1e-3, end_lr=1e3, num_iter=100, smooth=0.5,
-                          check_every=every, reduce_loss=(lambda t: t) if lagged else None)
+        r = lrlab.find_lr(
+            model,
+            opt,
+            nn.MSELoss(),
+            data,
+            start_lr=1e-3,
+            end_lr=1e3,
+            num_iter=100,
+            smooth=0.5,
+            check_every=every,
+            reduce_loss=(lambda t: t) if lagged else None,
+        )
         if expected is None:
             expected = r
             continue

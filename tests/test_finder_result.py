@@ -12,8 +12,16 @@ from lrlab.finder import LRFinderResult
 
 
 def _r(**kw) -> LRFinderResult:
-    base = dict(lrs=[1e-3, 1e-2, 1e-1], losses=[2.0, 1.5, float("nan")], smoothed=[2.0, 1.7, float("nan")],
-                val_losses=None, stop_reason="non-finite", start_lr=1e-3, end_lr=1e-1, num_iter=3)
+    base = dict(
+        lrs=[1e-3, 1e-2, 1e-1],
+        losses=[2.0, 1.5, float("nan")],
+        smoothed=[2.0, 1.7, float("nan")],
+        val_losses=None,
+        stop_reason="non-finite",
+        start_lr=1e-3,
+        end_lr=1e-1,
+        num_iter=3,
+    )
     base.update(kw)
     return LRFinderResult(**base)
 

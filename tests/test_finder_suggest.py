@@ -15,9 +15,16 @@ from lrlab.finder import METHODS, LRFinderResult, Suggestion, lr_sequence, sugge
 def _result(smoothed, losses=None, start=1e-7, end=10.0) -> LRFinderResult:
     smoothed = np.asarray(smoothed, dtype=float)
     n = smoothed.size
-    return LRFinderResult(lrs=lr_sequence(start, end, n), losses=smoothed if losses is None else losses,
-                          smoothed=smoothed, val_losses=None, stop_reason="completed",
-                          start_lr=start, end_lr=end, num_iter=n)
+    return LRFinderResult(
+        lrs=lr_sequence(start, end, n),
+        losses=smoothed if losses is None else losses,
+        smoothed=smoothed,
+        val_losses=None,
+        stop_reason="completed",
+        start_lr=start,
+        end_lr=end,
+        num_iter=n,
+    )
 
 
 def _designed(n: int = 100, centre: float = -2.0) -> LRFinderResult:
@@ -127,8 +134,16 @@ def test_rules_ignore_the_non_finite_tail():
     sm = r.smoothed.copy()
     sm[90:] = np.nan
     cut = _result(sm)
-    whole = LRFinderResult(lrs=r.lrs[:90], losses=r.losses[:90], smoothed=r.smoothed[:90], val_losses=None,
-                           stop_reason="completed", start_lr=1e-7, end_lr=10.0, num_iter=100)
+    whole = LRFinderResult(
+        lrs=r.lrs[:90],
+        losses=r.losses[:90],
+        smoothed=r.smoothed[:90],
+        val_losses=None,
+        stop_reason="completed",
+        start_lr=1e-7,
+        end_lr=10.0,
+        num_iter=100,
+    )
     for method in ("steepest", "minimum", "valley", "slide"):
         assert suggest(cut, method) == suggest(whole, method)
 
@@ -141,7 +156,9 @@ def test_every_rule_returns_a_suggestion(method):
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="method must be one of 'steepest', 'minimum', 'valley', 'slide', 'tutorial', got 'fast'"):
+    with pytest.raises(
+        ValueError, match="method must be one of 'steepest', 'minimum', 'valley', 'slide', 'tutorial', got 'fast'"
+    ):
         suggest(_designed(), "fast")
     with pytest.raises(ValueError, match="steepest needs at least 3 finite points after skipping, got 2"):
         suggest(_result([3.0, 2.0, 1.0, 0.5]), "steepest", skip_start=1, skip_end=1)
@@ -170,8 +187,16 @@ def test_min_num_iter_is_the_shortest_readable_curve(method):
     def curve(n):
         lrs = np.geomspace(1e-4, 1, n)
         losses = 2.0 - np.linspace(0, 1, n) ** 2 + 0.01 * np.sin(np.arange(n))
-        return LRFinderResult(lrs=lrs, losses=losses, smoothed=losses, val_losses=None, stop_reason="completed",
-                              start_lr=1e-4, end_lr=1.0, num_iter=n)
+        return LRFinderResult(
+            lrs=lrs,
+            losses=losses,
+            smoothed=losses,
+            val_losses=None,
+            stop_reason="completed",
+            start_lr=1e-4,
+            end_lr=1.0,
+            num_iter=n,
+        )
 
     n = min_num_iter(method)
     suggest(curve(n), method)

@@ -11,8 +11,7 @@ NAMES = landscapes.names()
 
 
 def test_registry_has_the_issue_functions() -> None:
-    assert set(NAMES) == {"tutorial", "rosenbrock", "beale", "himmelblau", "rastrigin", "booth", "saddle",
-                          "quadratic"}
+    assert set(NAMES) == {"tutorial", "rosenbrock", "beale", "himmelblau", "rastrigin", "booth", "saddle", "quadratic"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -161,6 +161,7 @@ def test_init_update_unpack_like_a_tuple() -> None:
 
 # --- bad input -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
@@ -213,8 +214,11 @@ def test_bad_types_raise_type_error(make, match: str) -> None:
 def test_update_input_errors() -> None:
     opt = optim.adam(np.array([0.1, 0.2]))
     p = np.zeros((3, 2))
-    with pytest.raises(ValueError, match=r"lr has 2 values, so params need a leading batch axis of that size, "
-                                         r"got params of shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"lr has 2 values, so params need a leading batch axis of that size, "
+        r"got params of shape \(3, 2\)",
+    ):
         opt.update(np.zeros((3, 2)), opt.init(p), p)
     with pytest.raises(ValueError, match=r"lr has 2 values.*got params of shape \(\)"):
         opt.update(np.zeros(()), opt.init(np.zeros(())), np.zeros(()))

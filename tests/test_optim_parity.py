@@ -30,6 +30,7 @@ ATOL = 1e-13
 def atol(x0: np.ndarray) -> float:
     return ATOL * max(1.0, float(np.abs(x0).max()))
 
+
 SMALL = (0.001, 0.002, 0.004)  # plain SGD: the tutorial landscape diverges above ~0.03
 ADAPT = (0.002, 0.005, 0.01)
 AGRAD = (0.02, 0.05, 0.1)
@@ -57,8 +58,13 @@ CASES = [
     Case("rmsprop-alpha", optim.rmsprop, "RMSprop", ADAPT, {"alpha": 0.9, "eps": 1e-6}),
     Case("rmsprop-centered", optim.rmsprop, "RMSprop", ADAPT, {"centered": True}),
     Case("rmsprop-momentum-wd", optim.rmsprop, "RMSprop", SMALL, {"momentum": 0.5, "weight_decay": 0.1}),
-    Case("rmsprop-all", optim.rmsprop, "RMSprop", SMALL,
-         {"alpha": 0.95, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    Case(
+        "rmsprop-all",
+        optim.rmsprop,
+        "RMSprop",
+        SMALL,
+        {"alpha": 0.95, "centered": True, "momentum": 0.5, "weight_decay": 0.1},
+    ),
     Case("adam", optim.adam, "Adam", ADAPT),
     Case("adam-amsgrad", optim.adam, "Adam", ADAPT, {"amsgrad": True}),
     Case("adam-betas-wd", optim.adam, "Adam", ADAPT, {"betas": (0.3, 0.9), "weight_decay": 0.1, "eps": 1e-6}),
@@ -66,12 +72,22 @@ CASES = [
     Case("adamw", optim.adamw, "AdamW", ADAPT),
     Case("adamw-amsgrad", optim.adamw, "AdamW", ADAPT, {"weight_decay": 0.3, "amsgrad": True}),
     Case("adagrad", optim.adagrad, "Adagrad", AGRAD),
-    Case("adagrad-options", optim.adagrad, "Adagrad", AGRAD,
-         {"lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.1, "eps": 1e-8}),
+    Case(
+        "adagrad-options",
+        optim.adagrad,
+        "Adagrad",
+        AGRAD,
+        {"lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.1, "eps": 1e-8},
+    ),
     Case("nadam", optim.nadam, "NAdam", ADAPT),
     Case("nadam-wd", optim.nadam, "NAdam", ADAPT, {"weight_decay": 0.1, "momentum_decay": 0.01}),
-    Case("nadam-decoupled", optim.nadam, "NAdam", ADAPT,
-         {"weight_decay": 0.1, "decoupled_weight_decay": True, "betas": (0.8, 0.99)}),
+    Case(
+        "nadam-decoupled",
+        optim.nadam,
+        "NAdam",
+        ADAPT,
+        {"weight_decay": 0.1, "decoupled_weight_decay": True, "betas": (0.8, 0.99)},
+    ),
     Case("radam", optim.radam, "RAdam", ADAPT),
     Case("radam-wd", optim.radam, "RAdam", ADAPT, {"weight_decay": 0.1, "betas": (0.6, 0.99)}),
     Case("radam-decoupled", optim.radam, "RAdam", ADAPT, {"weight_decay": 0.1, "decoupled_weight_decay": True}),
@@ -117,8 +133,9 @@ def _random() -> Problem:
 PROBLEMS = [_quadratic(), _tutorial(), _random()]
 
 
-def run_ours(opt: optim.Optimizer, x0: np.ndarray, grad: Callable, steps: int,
-             sync: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+def run_ours(
+    opt: optim.Optimizer, x0: np.ndarray, grad: Callable, steps: int, sync: np.ndarray | None = None
+) -> tuple[np.ndarray, Any]:
     """Our path; with ``sync``, each step starts from ``sync[t - 1]`` instead."""
     p = x0.copy()
     state = opt.init(p)
@@ -131,9 +148,16 @@ def run_ours(opt: optim.Optimizer, x0: np.ndarray, grad: Callable, steps: int,
     return np.stack(path), state
 
 
-def run_torch(case: Case, x0: np.ndarray, grad: Callable, steps: int, lrs: tuple[float, ...] | None = None,
-              schedule: Callable[[int], float] | None = None, foreach: bool | None = False,
-              sync: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+def run_torch(
+    case: Case,
+    x0: np.ndarray,
+    grad: Callable,
+    steps: int,
+    lrs: tuple[float, ...] | None = None,
+    schedule: Callable[[int], float] | None = None,
+    foreach: bool | None = False,
+    sync: np.ndarray | None = None,
+) -> tuple[np.ndarray, Any]:
     kwargs = case.kwargs if case.their_kwargs is None else case.their_kwargs
     rows = [torch.tensor(x, dtype=torch.float64) for x in x0]
     lr0 = schedule(0) if schedule is not None else None

@@ -16,8 +16,15 @@ def test_names_cover_every_optimizer() -> None:
 def test_parse_fills_defaults_and_keeps_given_order() -> None:
     s = parse_spec(" Adam : beta2=0.99, lr=0.1 ")
     assert s.name == "adam"
-    assert dict(s.params) == {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "weight_decay": 0.0,
-                              "amsgrad": False, "decoupled_weight_decay": False}
+    assert dict(s.params) == {
+        "lr": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.99,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+        "decoupled_weight_decay": False,
+    }
     assert s.given == ("beta2", "lr")
     assert s.label == "adam(lr=0.1, beta2=0.99)"
     assert s.lr == 0.1

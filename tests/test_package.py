@@ -12,8 +12,10 @@ from lrlab.cli import main
 
 
 def test_import_is_light() -> None:
-    code = ("import sys, lrlab, lrlab.landscapes, lrlab.descent, lrlab.sensitivity; "
-            "heavy = [m for m in ('torch', 'matplotlib') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, lrlab, lrlab.landscapes, lrlab.descent, lrlab.sensitivity; "
+        "heavy = [m for m in ('torch', 'matplotlib') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -79,8 +81,7 @@ print("ok")
 @pytest.mark.parametrize("first", ["old", "new"])
 @pytest.mark.parametrize("old", sorted(MOVED))
 def test_old_import_paths_give_the_same_module_objects(old: str, first: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", _ALIAS_CHECK, old, MOVED[old], first], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-c", _ALIAS_CHECK, old, MOVED[old], first], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
@@ -116,8 +117,23 @@ def test_an_unknown_module_under_an_old_name_is_not_found() -> None:
 
 def test_all_lists_the_library_and_every_name_resolves() -> None:
     assert {"cli", "demo"}.isdisjoint(lrlab.__all__)
-    assert {"lab2d", "tutorial", "optim", "schedules", "finder", "sweep", "confirm", "distributed", "plots",
-            "find_lr", "suggest", "sweep_lr", "suggest_lr", "LRFinderResult", "SweepResult"} <= set(lrlab.__all__)
+    assert {
+        "lab2d",
+        "tutorial",
+        "optim",
+        "schedules",
+        "finder",
+        "sweep",
+        "confirm",
+        "distributed",
+        "plots",
+        "find_lr",
+        "suggest",
+        "sweep_lr",
+        "suggest_lr",
+        "LRFinderResult",
+        "SweepResult",
+    } <= set(lrlab.__all__)
     for name in lrlab.__all__:
         assert getattr(lrlab, name) is not None, name
     for package in (lrlab.lab2d, lrlab.tutorial):
@@ -131,18 +147,23 @@ def test_all_lists_the_library_and_every_name_resolves() -> None:
 
 
 def test_sensitivity_and_compare_are_attributes() -> None:
-    code = ("import lrlab; print(lrlab.sensitivity.__name__, lrlab.compare.__name__, "
-            "callable(lrlab.sensitivity.sensitivity), callable(lrlab.compare.compare))")
+    code = (
+        "import lrlab; print(lrlab.sensitivity.__name__, lrlab.compare.__name__, "
+        "callable(lrlab.sensitivity.sensitivity), callable(lrlab.compare.compare))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["lrlab.lab2d.sensitivity", "lrlab.lab2d.compare", "True", "True"]
 
 
 def test_new_packages_and_the_builder_module_are_light() -> None:
-    code = ("import sys, lrlab, lrlab.lab2d, lrlab.tutorial, lrlab.tutorial.task, lrlab.tutorial.data, lrlab.cli; "
-            "from lrlab.lab2d import compare, sensitivity; lrlab.cli.build_parser(); "
-            "heavy = [m for m in ('torch', 'matplotlib') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, lrlab, lrlab.lab2d, lrlab.tutorial, lrlab.tutorial.task, lrlab.tutorial.data, lrlab.cli; "
+        "from lrlab.lab2d import compare, sensitivity; lrlab.cli.build_parser(); "
+        "heavy = [m for m in ('torch', 'matplotlib') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     bare = "import sys, lrlab; print(sorted(m for m in ('numpy', 'torch', 'matplotlib') if m in sys.modules))"
-    assert subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True,
-                          check=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )

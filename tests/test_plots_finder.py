@@ -15,9 +15,17 @@ def _result(val: bool = False) -> LRFinderResult:
     x = np.log10(lrs)
     sm = 2.3 - 1.5 / (1 + np.exp(-(x + 2) * 3)) + np.where(x > -0.5, 4 * (x + 0.5) ** 2, 0)
     raw = sm + 0.05 * np.random.default_rng(0).standard_normal(60)
-    return LRFinderResult(lrs=lrs, losses=raw, smoothed=sm, val_losses=raw + 0.1 if val else None,
-                          stop_reason="completed", start_lr=1e-6, end_lr=1.0, num_iter=60,
-                          monitor="val" if val else "train")
+    return LRFinderResult(
+        lrs=lrs,
+        losses=raw,
+        smoothed=sm,
+        val_losses=raw + 0.1 if val else None,
+        stop_reason="completed",
+        start_lr=1e-6,
+        end_lr=1.0,
+        num_iter=60,
+        monitor="val" if val else "train",
+    )
 
 
 def test_figure_marks_every_suggestion_and_shades_the_range(tmp_path):

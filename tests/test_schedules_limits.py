@@ -145,8 +145,11 @@ def test_error_messages_show_a_long_spec_cut() -> None:
 def test_non_ascii_specs_are_refused(text: str, char: str) -> None:
     pos = text.index(char)
     shown = re.escape(repr(char))
-    with pytest.raises(ValueError, match=f"spec must be ASCII text, got {shown} \\(U\\+{ord(char):04X}\\) at position "
-                       f"{pos}.*; write numbers with the digits 0-9"):
+    with pytest.raises(
+        ValueError,
+        match=f"spec must be ASCII text, got {shown} \\(U\\+{ord(char):04X}\\) at position "
+        f"{pos}.*; write numbers with the digits 0-9",
+    ):
         S.parse(text)
 
 
@@ -160,8 +163,10 @@ def test_atoms_read_ascii_digits_only() -> None:
 
 
 def test_sampling_more_than_the_limit_is_refused_up_front() -> None:
-    with pytest.raises(ValueError, match="steps must be <= 1,000,000 \\(evaluate a schedule on an array for more\\), "
-                       "got 1,000,000,000,000"):
+    with pytest.raises(
+        ValueError,
+        match="steps must be <= 1,000,000 \\(evaluate a schedule on an array for more\\), got 1,000,000,000,000",
+    ):
         S.sample([S.cosine(0.1)], 10**12)
     assert S.sample([S.constant(0.1)], MAX_SAMPLES).lrs.shape == (1, MAX_SAMPLES)
 

@@ -199,8 +199,18 @@ def torch_lrs(make: Callable[[SGD], tl.LRScheduler], steps: int) -> np.ndarray:
 
 
 def test_the_table_covers_every_twin() -> None:
-    twins = {"StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "PolynomialLR", "CosineAnnealingLR",
-             "WarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR"}
+    twins = {
+        "StepLR",
+        "MultiStepLR",
+        "ExponentialLR",
+        "LinearLR",
+        "PolynomialLR",
+        "CosineAnnealingLR",
+        "WarmRestarts",
+        "CyclicLR",
+        "OneCycleLR",
+        "SequentialLR",
+    }
     assert twins == {c.id.split("-")[0] for c in CASES}
     assert all(c.steps >= 1000 for c in CASES)
 

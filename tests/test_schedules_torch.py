@@ -168,8 +168,9 @@ def test_a_bad_rate_is_refused_at_the_step_it_appears(bad: float, shown: str) ->
         sched.step()
     assert opt.param_groups[0]["lr"] == 0.1  # step 2, still fine
     opt.step()
-    with pytest.raises(ValueError, match=f"schedule must return a finite learning rate >= 0, got {shown} at step 3 "
-                       "from <function"):
+    with pytest.raises(
+        ValueError, match=f"schedule must return a finite learning rate >= 0, got {shown} at step 3 from <function"
+    ):
         sched.step()
 
 
@@ -192,8 +193,11 @@ def test_a_schedule_whose_bounds_allow_a_bad_rate_is_refused_up_front() -> None:
     from lrlab.schedules import Schedule
 
     negative = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, -1.0, 0.1)
-    with pytest.raises(ValueError, match="schedule must keep its learning rates finite and >= 0, got bounds "
-                       "\\[-1.0, 0.1\\] for constant\\(base_lr=0.1\\)"):
+    with pytest.raises(
+        ValueError,
+        match="schedule must keep its learning rates finite and >= 0, got bounds "
+        "\\[-1.0, 0.1\\] for constant\\(base_lr=0.1\\)",
+    ):
         S.to_torch(negative, one_param_sgd())
     unbounded = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, 0.0, float("inf"))
     with pytest.raises(ValueError, match="got bounds \\[0.0, inf\\]"):
@@ -220,7 +224,8 @@ def test_groups_with_a_non_finite_rate_are_refused() -> None:
         S.to_torch(SCHEDULE, opt(float("inf"), 0.1))
     with pytest.raises(ValueError, match="first param group's lr must be > 0.*got nan"):
         S.to_torch(SCHEDULE, opt(float("nan"), 0.1))
-    with pytest.raises(ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 "
-                       "is kept\\), got nan"):
+    with pytest.raises(
+        ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 is kept\\), got nan"
+    ):
         S.to_torch(SCHEDULE, opt(0.1, float("nan")))
     assert S.to_torch(SCHEDULE, opt(0.1, 0.0)).get_last_lr() == [0.0, 0.0]

@@ -23,8 +23,10 @@ def mlp(*extra: nn.Module) -> nn.Module:
 
 def data(n: int = 3, seed: int = 1, batch: int = 8) -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(batch, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (batch,), generator=g))
-            for _ in range(n)]
+    return [
+        (torch.randn(batch, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (batch,), generator=g))
+        for _ in range(n)
+    ]
 
 
 def run(model: nn.Module, **kw: Any) -> Any:
@@ -125,8 +127,10 @@ def test_dropout_copies_share_masks_in_both_modes() -> None:
 def regression() -> tuple[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]]:
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(2)
-    batches = [(torch.randn(8, 5, generator=g, dtype=torch.float64), torch.randn(8, 1, generator=g,
-                dtype=torch.float64)) for _ in range(3)]
+    batches = [
+        (torch.randn(8, 5, generator=g, dtype=torch.float64), torch.randn(8, 1, generator=g, dtype=torch.float64))
+        for _ in range(3)
+    ]
     return nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 1)).double(), batches
 
 
@@ -211,7 +215,11 @@ def test_dataloader_and_float32_model() -> None:
         ({"criterion": "mse"}, TypeError, r"criterion must be callable"),
         ({"loader": []}, ValueError, r"train_loader must yield at least one batch"),
         ({"loader": iter(data(2)), "steps": 5}, ValueError, r"one-shot iterator that ran out after 2"),
-        ({"loader": [torch.zeros(3)]}, TypeError, r"batches must be \(inputs, targets\) pairs for the criterion, got a Tensor"),
+        (
+            {"loader": [torch.zeros(3)]},
+            TypeError,
+            r"batches must be \(inputs, targets\) pairs for the criterion, got a Tensor",
+        ),
         ({"val_loader": []}, ValueError, r"val_loader must yield at least one batch"),
         ({"criterion": lambda out, y: out.sum(1)}, ValueError, r"the loss must be a scalar tensor, got shape \(8,\)"),
     ],
@@ -248,8 +256,10 @@ def test_a_slice_of_lrs_gives_the_same_rows_so_parts_can_be_joined() -> None:
     model, loader = mlp(nn.Dropout(0.3)), data()
     lrs = [0.01, 0.05, 0.2, 1.0]
     full = run(model, lrs=lrs, loader=loader, seed=4, val_loader=data(1, seed=3))
-    parts = [run(model, lrs=lrs[:1], loader=loader, seed=4, val_loader=data(1, seed=3)),
-             run(model, lrs=lrs[1:], loader=loader, seed=4, val_loader=data(1, seed=3))]
+    parts = [
+        run(model, lrs=lrs[:1], loader=loader, seed=4, val_loader=data(1, seed=3)),
+        run(model, lrs=lrs[1:], loader=loader, seed=4, val_loader=data(1, seed=3)),
+    ]
     joined = SweepResult.concat(parts)
     assert_same_result(joined, full)
     np.testing.assert_allclose(joined.val_losses, full.val_losses, rtol=1e-12)

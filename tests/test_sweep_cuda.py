@@ -20,8 +20,10 @@ def setup(*extra: nn.Module) -> tuple[nn.Module, list[tuple[torch.Tensor, torch.
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 16), *extra, nn.ReLU(), nn.Linear(16, 3)).double()
     g = torch.Generator().manual_seed(1)
-    data = [(torch.randn(16, 6, generator=g, dtype=torch.float64), torch.randint(0, 3, (16,), generator=g))
-            for _ in range(4)]
+    data = [
+        (torch.randn(16, 6, generator=g, dtype=torch.float64), torch.randint(0, 3, (16,), generator=g))
+        for _ in range(4)
+    ]
     return model, data
 
 
@@ -31,13 +33,27 @@ def test_cuda_sweep_equals_cpu_sweep(cls: type[torch.optim.Optimizer]) -> None:
     # BatchNorm into O(lr) steps that differ between devices: BatchNorm only with SGD.
     model, data = setup(nn.BatchNorm1d(16)) if cls is torch.optim.SGD else setup(nn.Tanh())
     kw = {"momentum": 0.9} if cls is torch.optim.SGD else {"weight_decay": 0.1}
-    cpu = sweep_lr(model, cls(model.parameters(), lr=0.1, **kw), nn.CrossEntropyLoss(), data, lrs=LRS, steps=10,
-                   val_loader=data[:2])
+    cpu = sweep_lr(
+        model,
+        cls(model.parameters(), lr=0.1, **kw),
+        nn.CrossEntropyLoss(),
+        data,
+        lrs=LRS,
+        steps=10,
+        val_loader=data[:2],
+    )
     gpu_model = copy.deepcopy(model).cuda()
     state = copy.deepcopy(gpu_model.state_dict())
     cuda_rng = torch.cuda.get_rng_state()
-    gpu = sweep_lr(gpu_model, cls(gpu_model.parameters(), lr=0.1, **kw), nn.CrossEntropyLoss(), data, lrs=LRS,
-                   steps=10, val_loader=data[:2])
+    gpu = sweep_lr(
+        gpu_model,
+        cls(gpu_model.parameters(), lr=0.1, **kw),
+        nn.CrossEntropyLoss(),
+        data,
+        lrs=LRS,
+        steps=10,
+        val_loader=data[:2],
+    )
     assert gpu.mode == "vmap"
     np.testing.assert_allclose(gpu.train_losses, cpu.train_losses, rtol=1e-9)
     np.testing.assert_allclose(gpu.val_losses, cpu.val_losses, rtol=1e-9)

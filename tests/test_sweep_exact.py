@@ -38,8 +38,9 @@ def tiny_mlp(seed: int = 0) -> nn.Module:
 
 def batches(n: int = 3, seed: int = 1) -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(8, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (8,), generator=g))
-            for _ in range(n)]
+    return [
+        (torch.randn(8, 5, generator=g, dtype=torch.float64), torch.randint(0, 3, (8,), generator=g)) for _ in range(n)
+    ]
 
 
 def ordinary_run(

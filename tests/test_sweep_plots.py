@@ -14,8 +14,15 @@ NAN = float("nan")
 
 def make(train: list[list[float]], lrs: list[float]) -> SweepResult:
     arr = np.asarray(train, dtype=np.float64)
-    return SweepResult(lrs=np.asarray(lrs), steps=arr.shape[1], train_losses=arr, val_losses=None,
-                       val_steps=np.zeros(0, dtype=np.int64), optimizer="SGD", mode="vmap")
+    return SweepResult(
+        lrs=np.asarray(lrs),
+        steps=arr.shape[1],
+        train_losses=arr,
+        val_losses=None,
+        val_steps=np.zeros(0, dtype=np.int64),
+        optimizer="SGD",
+        mode="vmap",
+    )
 
 
 @pytest.fixture(autouse=True)

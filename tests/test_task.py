@@ -36,8 +36,9 @@ def test_seed_fixes_weights_and_batches_and_leaves_the_global_rng():
 
 
 def test_choices_validation_split_and_a_folder(tmp_path):
-    task = build_task(model="cnn", optimizer="momentum", lr=0.05, batch_size=500, device=torch.device("cpu"),
-                      with_val=True)
+    task = build_task(
+        model="cnn", optimizer="momentum", lr=0.05, batch_size=500, device=torch.device("cpu"), with_val=True
+    )
     assert type(task.model).__name__ == "SmallCNN" and task.optimizer.param_groups[0]["momentum"] == 0.9
     assert len(task.val_loader.dataset) == 1000 and len(task.val_loader) == 2
     rng = np.random.default_rng(0)
@@ -65,8 +66,11 @@ def _two_ranks() -> SimpleNamespace:
         ({"batch_size": 0}, ValueError, r"batch_size must be .*>= 1, got 0"),
         ({"batch_size": 64.0}, TypeError, r"batch_size must be an int"),
         ({"batch_size": 4001}, ValueError, r"batch_size must be <= 4,000 \(the 4,000 training digits\), got 4,001"),
-        ({"batch_size": 2001, "ddp": _two_ranks()}, ValueError,
-         r"batch_size must be <= 2,000 \(the 4,000 training digits over 2 ranks\), got 2,001"),
+        (
+            {"batch_size": 2001, "ddp": _two_ranks()},
+            ValueError,
+            r"batch_size must be <= 2,000 \(the 4,000 training digits over 2 ranks\), got 2,001",
+        ),
         ({"seed": -1}, ValueError, r"seed must be .*, got -1"),
         ({"seed": 2**64}, ValueError, r"seed must be .*9,223,372,036,854,775,807.*, got 18,?446"),
         ({"device": "meta"}, ValueError, r"device must be a device that holds data, got 'meta'"),
@@ -103,8 +107,10 @@ def test_a_device_this_torch_build_cannot_use():
 
 
 def test_arguments_are_checked_before_torch_is_imported():
-    code = ("import sys\nfrom lrlab.tutorial import build_task\n"
-            "try:\n    build_task(lr=0.1, batch_size=0)\nexcept ValueError as e:\n    print(e)\n"
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys\nfrom lrlab.tutorial import build_task\n"
+        "try:\n    build_task(lr=0.1, batch_size=0)\nexcept ValueError as e:\n    print(e)\n"
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert "batch_size must be" in out[0] and out[1] == "False"

@@ -45,8 +45,11 @@ def test_loader_cycle_restarts_and_fails_plainly() -> None:
         LoaderCycle([]).next()
     gen = LoaderCycle((b for b in [1, 2]), "val_loader")
     assert [gen.next(), gen.next()] == [1, 2]
-    with pytest.raises(ValueError, match="val_loader must be re-iterable to be cycled, got a one-shot iterator that "
-                                         "ran out after 2 batches; pass a DataLoader or a list"):
+    with pytest.raises(
+        ValueError,
+        match="val_loader must be re-iterable to be cycled, got a one-shot iterator that "
+        "ran out after 2 batches; pass a DataLoader or a list",
+    ):
         gen.next()
     with pytest.raises(ValueError, match="val_loader must yield at least one batch"):
         take([], 3, torch.device("cpu"))
@@ -56,14 +59,20 @@ def test_loader_cycle_restarts_and_fails_plainly() -> None:
 def test_loss_contract_reads_tensors_outputs_and_mappings() -> None:
     loss = torch.tensor(1.5, requires_grad=True)
     assert as_loss(loss) is loss and as_loss(Output(loss)) is loss and as_loss({"loss": loss}) is loss
-    with pytest.raises(LossTypeError, match=r"the loss must be a scalar torch.Tensor \(or an output with a .loss\), "
-                                            "got Output; for a Hugging Face model, pass labels"):
+    with pytest.raises(
+        LossTypeError,
+        match=r"the loss must be a scalar torch.Tensor \(or an output with a .loss\), "
+        "got Output; for a Hugging Face model, pass labels",
+    ):
         as_loss(Output(None))
     with pytest.raises(LossError, match=r"the loss must be a scalar tensor, got shape \(3,\); reduce it"):
         as_loss(torch.ones(3))
     step = criterion_step(nn.MSELoss())
-    with pytest.raises(BatchError, match=r"batches must be \(inputs, targets\) pairs for the criterion, got a dict; "
-                                         "pass step_fn="):
+    with pytest.raises(
+        BatchError,
+        match=r"batches must be \(inputs, targets\) pairs for the criterion, got a dict; "
+        "pass step_fn=",
+    ):
         step(nn.Linear(1, 1), {"x": torch.ones(1)})
     with pytest.raises(TypeError, match="criterion must be given unless step_fn is, got neither"):
         make_step(None, None)
@@ -144,18 +153,42 @@ def test_a_factory_is_sampled_as_torch_would_run_it() -> None:
 @pytest.mark.parametrize(
     ("schedule", "total", "error", "match"),
     [
-        ("cosine(0.1, total=10, min_lr=0.0)", 10, ValueError, r"schedule must have peak 1 \(its largest factor.*got 0.1; "
-                                                              r"divide it by its peak"),
-        (lambda t: 1.0 - 0.2 * t, 10, ValueError, r"schedule must give a finite factor >= 0 at every step, got "
-                                                  r"-0.(19|2).* at step 6"),
+        (
+            "cosine(0.1, total=10, min_lr=0.0)",
+            10,
+            ValueError,
+            r"schedule must have peak 1 \(its largest factor.*got 0.1; "
+            r"divide it by its peak",
+        ),
+        (
+            lambda t: 1.0 - 0.2 * t,
+            10,
+            ValueError,
+            r"schedule must give a finite factor >= 0 at every step, got "
+            r"-0.(19|2).* at step 6",
+        ),
         (lambda t: math.nan if t == 3 else 1.0, 5, ValueError, "got nan at step 3"),
-        (lambda t: "high", 5, TypeError, "schedule must return a torch LRScheduler when called with an optimizer, "
-                                         "got 'high'"),
-        (lambda opt: opt.param_groups, 5, TypeError, "schedule must return a torch LRScheduler when called with an "
-                                                     r"optimizer, got \[\{"),
-        (lambda opt: opt.no_such_thing, 5, TypeError, "schedule must be a callable step -> factor or a factory "
-                                                      "optimizer -> LRScheduler, but calling it with an optimizer "
-                                                      "raised AttributeError"),
+        (
+            lambda t: "high",
+            5,
+            TypeError,
+            "schedule must return a torch LRScheduler when called with an optimizer, got 'high'",
+        ),
+        (
+            lambda opt: opt.param_groups,
+            5,
+            TypeError,
+            "schedule must return a torch LRScheduler when called with an "
+            r"optimizer, got \[\{",
+        ),
+        (
+            lambda opt: opt.no_such_thing,
+            5,
+            TypeError,
+            "schedule must be a callable step -> factor or a factory "
+            "optimizer -> LRScheduler, but calling it with an optimizer "
+            "raised AttributeError",
+        ),
         (lambda opt: ReduceLROnPlateau(opt), 5, TypeError, "ReduceLROnPlateau follows metrics"),
         ([1.0, 0.5], 3, ValueError, r"schedule must hold one factor per step \(3\), got shape \(2,\)"),
         (3.0, 3, TypeError, "schedule must be None, an lrlab Schedule or spec"),

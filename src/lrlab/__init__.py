@@ -80,7 +80,7 @@ def _moved(fullname: str) -> str | None:
     head = fullname
     while head:
         if head in _MOVED:
-            return _MOVED[head] + fullname[len(head):]
+            return _MOVED[head] + fullname[len(head) :]
         head = head.rpartition(".")[0]
     return None
 

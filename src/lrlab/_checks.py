@@ -75,8 +75,7 @@ def _rule(minimum: float | None, maximum: float | None) -> str:
     return ""
 
 
-def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None, *,
-              hint: str = "") -> int:
+def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None, *, hint: str = "") -> int:
     """An integer (not a bool) in ``[minimum, maximum]``.
 
     Raises:
@@ -91,8 +90,15 @@ def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | 
     return i
 
 
-def check_real(name: str, value: Any, minimum: float | None = None, maximum: float | None = None, *,
-               above: float | None = None, finite: bool = True) -> float:
+def check_real(
+    name: str,
+    value: Any,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    above: float | None = None,
+    finite: bool = True,
+) -> float:
     """A real number (not a bool), finite unless ``finite=False``, within the bounds.
 
     ``minimum``/``maximum`` are inclusive; ``above`` is a strict lower bound.
@@ -157,5 +163,6 @@ def check_seed(name: str, value: Any) -> int | None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
         raise (ValueError if isinstance(value, numbers.Integral) and not isinstance(value, bool) else TypeError)(
-            f"{name} must be None or an int >= 0, got {show(value)}")
+            f"{name} must be None or an int >= 0, got {show(value)}"
+        )
     return int(value)

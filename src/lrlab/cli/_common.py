@@ -60,8 +60,9 @@ def check_out(path: str, name: str = "--out") -> Path:
         else:
             nearest = next(q for q in p.absolute().parents if q.exists())
             if not nearest.is_dir():
-                raise ValueError(f"{name} must be a folder path, got {path!r}, which lies under the file "
-                                 f"{str(nearest)!r}")
+                raise ValueError(
+                    f"{name} must be a folder path, got {path!r}, which lies under the file {str(nearest)!r}"
+                )
     except OSError as exc:  # a parent that cannot even be looked at
         raise ValueError(f"{name} must be a folder you can reach, got {path!r} ({exc.strerror})") from None
     if not os.access(nearest, os.W_OK | os.X_OK):
@@ -160,8 +161,9 @@ def dist_session(args: argparse.Namespace) -> Iterator[Any]:
         yield distributed.DistContext()
         return
     timeout = getattr(args, "dist_timeout", None)
-    ctx = distributed.setup(getattr(args, "backend", None),
-                            distributed.DEFAULT_TIMEOUT_S if timeout is None else timeout)
+    ctx = distributed.setup(
+        getattr(args, "backend", None), distributed.DEFAULT_TIMEOUT_S if timeout is None else timeout
+    )
     try:
         yield ctx
     finally:

@@ -21,20 +21,42 @@ __all__ = ["OPTIMIZERS", "add_task_arguments", "task_kwargs", "fit_batch_size"]
 
 def add_task_arguments(p: argparse.ArgumentParser) -> None:
     """Add the task flags; defaults are the tutorial's set-up."""
-    p.add_argument("--data", default=EMBEDDED_DATA, metavar="mnist|DIR",
-                   help="'mnist' for the 5,000 embedded digits, or a folder with MNIST IDX files (default: mnist)")
+    p.add_argument(
+        "--data",
+        default=EMBEDDED_DATA,
+        metavar="mnist|DIR",
+        help="'mnist' for the 5,000 embedded digits, or a folder with MNIST IDX files (default: mnist)",
+    )
     p.add_argument("--model", default="mlp", choices=MODELS, help="mlp is the tutorial's SimpleNet (default: mlp)")
-    p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS,
-                   help="sgd, momentum (SGD, momentum 0.9) or adam (default: sgd)")
-    p.add_argument("--batch-size", type=int, default=128, metavar="N",
-                   help="batch size; larger than the data set: the whole set (default: 128)")
+    p.add_argument(
+        "--optimizer",
+        default="sgd",
+        choices=OPTIMIZERS,
+        help="sgd, momentum (SGD, momentum 0.9) or adam (default: sgd)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        metavar="N",
+        help="batch size; larger than the data set: the whole set (default: 128)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the model's weights and the batch order")
     p.add_argument("--device", default="auto", metavar="DEV", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     g = p.add_argument_group("distributed (when launched by torchrun)")
-    g.add_argument("--backend", choices=("gloo", "nccl"), default=None,
-                   help="process-group backend (default: nccl on CUDA, gloo on the CPU)")
-    g.add_argument("--dist-timeout", type=float, default=None, metavar="S",
-                   help="seconds a rank waits for the others before failing (default: 120)")
+    g.add_argument(
+        "--backend",
+        choices=("gloo", "nccl"),
+        default=None,
+        help="process-group backend (default: nccl on CUDA, gloo on the CPU)",
+    )
+    g.add_argument(
+        "--dist-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds a rank waits for the others before failing (default: 120)",
+    )
 
 
 def task_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,12 +80,19 @@ def task_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     from lrlab.tutorial.task import resolve_device
 
     device = resolve_device(args.device, name="--device")
-    return {"data": args.data, "model": args.model, "optimizer": args.optimizer, "batch_size": args.batch_size,
-            "seed": args.seed, "device": device}
+    return {
+        "data": args.data,
+        "model": args.model,
+        "optimizer": args.optimizer,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "device": device,
+    }
 
 
-def fit_batch_size(kwargs: dict[str, Any], ctx: Any, *, data_parallel: bool = True,
-                   command: str = "lrlab") -> dict[str, Any]:
+def fit_batch_size(
+    kwargs: dict[str, Any], ctx: Any, *, data_parallel: bool = True, command: str = "lrlab"
+) -> dict[str, Any]:
     """``kwargs`` with a ``--batch-size`` larger than the training set clamped to it, saying so on stderr.
 
     Asking for more digits per batch than there are means "the whole set per step": that
@@ -80,6 +109,8 @@ def fit_batch_size(kwargs: dict[str, Any], ctx: Any, *, data_parallel: bool = Tr
         return kwargs
     if ctx.is_main:
         of = f"the {n:,} training digits" + (f" over {ranks} ranks" if ranks > 1 else "")
-        print(f"{command}: note: --batch-size {kwargs['batch_size']:,} is larger than {of}; using {share:,}",
-              file=sys.stderr)
+        print(
+            f"{command}: note: --batch-size {kwargs['batch_size']:,} is larger than {of}; using {share:,}",
+            file=sys.stderr,
+        )
     return {**kwargs, "batch_size": share}

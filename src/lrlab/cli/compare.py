@@ -25,14 +25,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "vectorised pass each and reports the best LR and the band of good LRs.",
     )
     p.add_argument("--function", default="tutorial", metavar="NAME", help=f"one of {', '.join(names())}")
-    p.add_argument("--optimizer", nargs="+", action="extend", metavar="SPEC",
-                   help=f"optimizer specs (default: the tutorial's {' '.join(TUTORIAL_SPECS)})")
+    p.add_argument(
+        "--optimizer",
+        nargs="+",
+        action="extend",
+        metavar="SPEC",
+        help=f"optimizer specs (default: the tutorial's {' '.join(TUTORIAL_SPECS)})",
+    )
     p.add_argument("--steps", type=int, default=100, help="steps per run (default 100)")
     p.add_argument("--start", type=float, nargs=2, metavar=("X", "Y"), help="start point (default: the function's)")
     p.add_argument("--bound", type=float, default=10.0, help="a run diverges when |x| or |y| exceeds this (default 10)")
     p.add_argument("--tune", action="store_true", help="sweep an LR grid per optimizer; report best LR and good band")
-    p.add_argument("--lr-range", type=float, nargs=2, default=(1e-5, 10.0), metavar=("LOW", "HIGH"),
-                   help="--tune grid bounds (default 1e-5 10)")
+    p.add_argument(
+        "--lr-range",
+        type=float,
+        nargs=2,
+        default=(1e-5, 10.0),
+        metavar=("LOW", "HIGH"),
+        help="--tune grid bounds (default 1e-5 10)",
+    )
     p.add_argument("--num-lrs", type=int, default=241, metavar="N", help="--tune grid size (default 241)")
     p.add_argument("--animate", action="store_true", help="also write an animated GIF of the paths")
     add_out_argument(p)
@@ -67,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     tuning = None
     if args.tune:
         with progress_bar("Tuning LRs", enabled=not args.json) as cb:
-            tuning = cmp.tune(land, specs, lrs=grid, steps=args.steps, start=comparison.start, bound=args.bound,
-                              progress=cb)
+            tuning = cmp.tune(
+                land, specs, lrs=grid, steps=args.steps, start=comparison.start, bound=args.bound, progress=cb
+            )
 
     out = out_dir(args.out)
     from lrlab.plots import optimizers as plots
@@ -94,17 +106,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     start = comparison.start
-    print_table(f"Optimizers on {name} from ({start[0]:g}, {start[1]:g}), {comparison.max_steps} steps",
-                ["optimizer", "final loss", "final position", "steps", "diverged"],
-                [_run_row(r) for r in comparison.runs])
+    print_table(
+        f"Optimizers on {name} from ({start[0]:g}, {start[1]:g}), {comparison.max_steps} steps",
+        ["optimizer", "final loss", "final position", "steps", "diverged"],
+        [_run_row(r) for r in comparison.runs],
+    )
     if tuning is not None:
         rows = []
         for res in tuning.results:
             band = res.good_band
-            rows.append((res.spec.options_label, res.best_lr, res.best_loss,
-                         "none" if band is None else f"{band[0]:.3g} .. {band[1]:.3g}", res.band_decades))
-        print_table(f"Tuned over {tuning.lrs.size} LRs from {tuning.lrs[0]:g} to {tuning.lrs[-1]:g} "
-                    "(good: 99% of the way to the minimum)",
-                    ["optimizer", "best LR", "best loss", "good band", "decades"], rows)
+            rows.append(
+                (
+                    res.spec.options_label,
+                    res.best_lr,
+                    res.best_loss,
+                    "none" if band is None else f"{band[0]:.3g} .. {band[1]:.3g}",
+                    res.band_decades,
+                )
+            )
+        print_table(
+            f"Tuned over {tuning.lrs.size} LRs from {tuning.lrs[0]:g} to {tuning.lrs[-1]:g} "
+            "(good: 99% of the way to the minimum)",
+            ["optimizer", "best LR", "best loss", "good band", "decades"],
+            rows,
+        )
     print("Figures: " + ", ".join(str(f) for f in figures))
     return 0

@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     sens = None
     if not args.lr:
         with progress_bar("LR sensitivity", enabled=not args.json) as cb:
-            sens = sensitivity.sensitivity(land, sensitivity.default_grid(), steps=args.steps, start=start,
-                                           bound=args.bound, progress=cb)
+            sens = sensitivity.sensitivity(
+                land, sensitivity.default_grid(), steps=args.steps, start=start, bound=args.bound, progress=cb
+            )
     runs = [
         {
             "lr": float(result.lrs[k]),
@@ -68,14 +69,27 @@ def run(args: argparse.Namespace) -> int:
             doc["sensitivity"] = sens.to_dict()
         print_json(doc)
         return 0
-    rows = [(f"{r['lr']:g}", r["final_loss"], f"({r['final_position'][0]:.4g}, {r['final_position'][1]:.4g})",
-             r["steps"], r["diverged"]) for r in runs]
-    print_table(f"Gradient descent on {land.name} from ({start[0]:g}, {start[1]:g})",
-                ["LR", "final loss", "final position", "steps", "diverged"], rows)
+    rows = [
+        (
+            f"{r['lr']:g}",
+            r["final_loss"],
+            f"({r['final_position'][0]:.4g}, {r['final_position'][1]:.4g})",
+            r["steps"],
+            r["diverged"],
+        )
+        for r in runs
+    ]
+    print_table(
+        f"Gradient descent on {land.name} from ({start[0]:g}, {start[1]:g})",
+        ["LR", "final loss", "final position", "steps", "diverged"],
+        rows,
+    )
     if sens is not None:
         bands = [(z, sens.band(z)) for z in sensitivity.ZONES]
-        print_table(f"LR sensitivity ({sens.lrs.size} LRs, {sens.steps} steps): best LR {sens.best_lr:.4g}",
-                    ["zone", "from LR", "to LR"],
-                    [(z, f"{b[0]:.3g}", f"{b[1]:.3g}") for z, b in bands if b is not None])
+        print_table(
+            f"LR sensitivity ({sens.lrs.size} LRs, {sens.steps} steps): best LR {sens.best_lr:.4g}",
+            ["zone", "from LR", "to LR"],
+            [(z, f"{b[0]:.3g}", f"{b[1]:.3g}") for z, b in bands if b is not None],
+        )
     print("Figures: " + ", ".join(str(f) for f in figures))
     return 0

@@ -42,7 +42,7 @@ def _list(as_json: bool) -> int:
         rows = [{"name": i.name, "parameters": list(i.parameters), "summary": i.summary} for i in infos]
         print_json({"schedules": rows})
         return 0
-    print('SPEC = name(param=value, ...): numbers, words (mode=triangular2), lists ([30, 60]) and,')
+    print("SPEC = name(param=value, ...): numbers, words (mode=triangular2), lists ([30, 60]) and,")
     print("for with_warmup, join and product, nested schedules. Parameters without a default are required.")
     for i in infos:
         print(f"\n{i.name}({', '.join(i.parameters)})")

@@ -47,16 +47,18 @@ def parse_lrs(spec: str) -> np.ndarray:
         if count < 1:
             raise ValueError(f"--lrs needs K >= 1 learning rates, got {count}")
         if count > MAX_LRS:
-            raise ValueError(f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), "
-                             f"got K = {count:,}")
+            raise ValueError(
+                f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), got K = {count:,}"
+            )
         if not (start > 0 and end > 0 and np.isfinite(start) and np.isfinite(end)):
             raise ValueError(f"--lrs needs positive finite A and B, got {start:g} and {end:g}")
         return np.geomspace(start, end, count)
     if not (np.isfinite(values) & (values > 0)).all():
         raise ValueError(f"--lrs must all be finite and > 0, got {spec!r}")
     if values.size > MAX_LRS:
-        raise ValueError(f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), "
-                         f"got {values.size:,}")
+        raise ValueError(
+            f"--lrs must give at most {MAX_LRS:,} learning rates (each is a copy of the model), got {values.size:,}"
+        )
     return values
 
 
@@ -68,14 +70,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "batches, in one vectorised pass; show each copy's loss and the best LR.",
     )
     add_task_arguments(p)
-    p.add_argument("--lrs", default=DEFAULT_LRS, metavar="A:B:K",
-                   help=f"K log-spaced LRs from A to B, or a comma list (default: {DEFAULT_LRS})")
+    p.add_argument(
+        "--lrs",
+        default=DEFAULT_LRS,
+        metavar="A:B:K",
+        help=f"K log-spaced LRs from A to B, or a comma list (default: {DEFAULT_LRS})",
+    )
     p.add_argument("--steps", type=int, default=100, metavar="N", help="training steps per copy (default: 100)")
-    p.add_argument("--val-batches", type=int, default=8, metavar="N",
-                   help="validation batches of the test split scored at the end; 0: none, score the "
-                   "train loss (default: 8)")
-    p.add_argument("--mode", default="auto", choices=("auto", "vmap", "sequential"),
-                   help="vmap all copies at once, or run them one by one (default: auto)")
+    p.add_argument(
+        "--val-batches",
+        type=int,
+        default=8,
+        metavar="N",
+        help="validation batches of the test split scored at the end; 0: none, score the train loss (default: 8)",
+    )
+    p.add_argument(
+        "--mode",
+        default="auto",
+        choices=("auto", "vmap", "sequential"),
+        help="vmap all copies at once, or run them one by one (default: auto)",
+    )
     add_out_argument(p)
     add_json_argument(p)
     p.set_defaults(func=run)
@@ -111,9 +125,19 @@ def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx:
     kwargs = fit_batch_size(kwargs, ctx, data_parallel=False, command="lrlab sweep")
     task = build_task(**kwargs, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
     with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=ctx.is_main and not args.json) as cb:
-        result = sweep_lr(task.model, task.optimizer, task.criterion, task.train_loader, lrs=lrs,
-                          steps=args.steps, val_loader=task.val_loader, val_batches=args.val_batches or None,
-                          mode=args.mode, seed=args.seed, progress=cb)
+        result = sweep_lr(
+            task.model,
+            task.optimizer,
+            task.criterion,
+            task.train_loader,
+            lrs=lrs,
+            steps=args.steps,
+            val_loader=task.val_loader,
+            val_batches=args.val_batches or None,
+            mode=args.mode,
+            seed=args.seed,
+            progress=cb,
+        )
     if not ctx.is_main:
         return 0
     out = out_dir(args.out)
@@ -137,9 +161,16 @@ def write_outputs(result: Any, out: Path) -> list[Path]:
         writer.writerow(["lr", "score", "last_train_loss", "val_loss", "diverged", "best"])
         for k in np.argsort(result.lrs):
             val = "" if result.val_losses is None else repr(float(result.val_losses[k, -1]))
-            writer.writerow([repr(float(result.lrs[k])), repr(float(result.scores[k])),
-                             repr(float(result.train_losses[k, -1])), val, int(result.diverged[k]),
-                             int(k == result.best_index)])
+            writer.writerow(
+                [
+                    repr(float(result.lrs[k])),
+                    repr(float(result.scores[k])),
+                    repr(float(result.train_losses[k, -1])),
+                    val,
+                    int(result.diverged[k]),
+                    int(k == result.best_index),
+                ]
+            )
     return [figure, table]
 
 

@@ -158,8 +158,16 @@ def find_lr(
         for i, lr in enumerate(lrs.tolist()):
             for set_lr in setters:
                 set_lr(lr)
-            loss = train_step(model, optimizer, batches, step, dev,
-                              accumulation_steps=accumulation_steps, autocast=autocast, scaler=scaler)
+            loss = train_step(
+                model,
+                optimizer,
+                batches,
+                step,
+                dev,
+                accumulation_steps=accumulation_steps,
+                autocast=autocast,
+                scaler=scaler,
+            )
             val = None if val_data is None else eval_loss(model, val_data, step, autocast)
             if record.add(loss, val):
                 break

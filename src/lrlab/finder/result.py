@@ -101,8 +101,10 @@ class LRFinderResult:
             i = int(np.flatnonzero(finite)[np.argmin(self.smoothed[finite])])
             best = f", best smoothed loss {self.smoothed[i]:.4g} at lr {self.lrs[i]:.3g}"
         flat = ", flat" if self.warnings else ""
-        return (f"LRFinderResult({self.steps}/{self.num_iter} steps, {self.start_lr:g}..{self.end_lr:g} {self.mode}, "
-                f"{self.stop_reason}{best}{flat}, monitor={self.monitor!r})")
+        return (
+            f"LRFinderResult({self.steps}/{self.num_iter} steps, {self.start_lr:g}..{self.end_lr:g} {self.mode}, "
+            f"{self.stop_reason}{best}{flat}, monitor={self.monitor!r})"
+        )
 
     def suggest(self, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
         """The learning rate rule ``method`` reads off this curve (see :mod:`lrlab.finder.suggest`)."""

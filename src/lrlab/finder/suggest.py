@@ -40,10 +40,22 @@ class Curve(Protocol):
     @property
     def smoothed(self) -> np.ndarray: ...
 
+
 METHODS = ("steepest", "minimum", "valley", "slide", "tutorial")
 DEFAULT_METHOD = "steepest"
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "Suggestion", "suggest", "min_num_iter", "steepest", "minimum", "valley", "slide", "tutorial"]
+__all__ = [
+    "METHODS",
+    "DEFAULT_METHOD",
+    "Suggestion",
+    "suggest",
+    "min_num_iter",
+    "steepest",
+    "minimum",
+    "valley",
+    "slide",
+    "tutorial",
+]
 
 
 @dataclass(frozen=True)

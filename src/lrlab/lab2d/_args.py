@@ -111,8 +111,10 @@ def check_inside(starts: Array, bound: float) -> None:
     out = ~(np.abs(starts) <= bound).all(axis=1)
     if out.any():
         x, y = starts[int(np.argmax(out))]
-        raise ValueError(f"start must lie inside the bound (|x|, |y| <= {bound:g}), got ({x:g}, {y:g}); "
-                         "move the start or raise bound")
+        raise ValueError(
+            f"start must lie inside the bound (|x|, |y| <= {bound:g}), got ({x:g}, {y:g}); "
+            "move the start or raise bound"
+        )
 
 
 def check_size(rows: int, steps: int, record: bool) -> None:
@@ -124,10 +126,14 @@ def check_size(rows: int, steps: int, record: bool) -> None:
     if rows > MAX_RUNS:
         raise ValueError(f"runs must be at most {MAX_RUNS:,} (learning rates or starts), got {rows:,}")
     if rows * steps > MAX_WORK:
-        raise ValueError(f"runs x steps must be <= {MAX_WORK:.0e} row-steps, got {rows:,} x {steps:,}; "
-                         "use fewer learning rates or fewer steps")
+        raise ValueError(
+            f"runs x steps must be <= {MAX_WORK:.0e} row-steps, got {rows:,} x {steps:,}; "
+            "use fewer learning rates or fewer steps"
+        )
     if record and rows * (steps + 1) > MAX_RECORDED:
         gib = rows * (steps + 1) * 16 / 2**30
-        raise ValueError(f"runs x (steps + 1) must be <= {MAX_RECORDED:,} recorded positions (2 GiB) with "
-                         f"record=True, got {rows:,} x {steps + 1:,} ({gib:.1f} GiB); pass record=False or "
-                         "use fewer learning rates or steps")
+        raise ValueError(
+            f"runs x (steps + 1) must be <= {MAX_RECORDED:,} recorded positions (2 GiB) with "
+            f"record=True, got {rows:,} x {steps + 1:,} ({gib:.1f} GiB); pass record=False or "
+            "use fewer learning rates or steps"
+        )

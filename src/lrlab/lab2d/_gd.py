@@ -30,8 +30,9 @@ class GDRun(NamedTuple):
     trajectories: Array | None
 
 
-def plain_gd_loop(landscape: Landscape, lrs: Array, pos: Array, *, steps: int, bound: float, record: bool,
-                  progress: Progress | None) -> GDRun:
+def plain_gd_loop(
+    landscape: Landscape, lrs: Array, pos: Array, *, steps: int, bound: float, record: bool, progress: Progress | None
+) -> GDRun:
     """``p <- p - lr * grad f(p)`` for every row of ``pos`` (checked ``(B, 2)`` starts) at ``lrs`` ``(B,)``."""
     rows = lrs.size
     x, y, lr = pos[:, 0].copy(), pos[:, 1].copy(), lrs.copy()

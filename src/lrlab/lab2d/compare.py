@@ -33,8 +33,7 @@ from lrlab.optim.spec import OptimizerSpec, as_spec
 
 Specs = Sequence["str | OptimizerSpec"]
 
-__all__ = ["OptimizerRun", "Comparison", "TunedOptimizer", "Tuning", "compare", "tune", "default_lrs",
-           "TUTORIAL_SPECS"]
+__all__ = ["OptimizerRun", "Comparison", "TunedOptimizer", "Tuning", "compare", "tune", "default_lrs", "TUTORIAL_SPECS"]
 
 # The tutorial's Part 2 line-up, with its settings (its RMSprop's beta is torch's alpha).
 TUTORIAL_SPECS = ("sgd:lr=0.001", "momentum:lr=0.001", "rmsprop:lr=0.01,alpha=0.9", "adam:lr=0.1")
@@ -98,9 +97,11 @@ class Comparison:
     runs: tuple[OptimizerRun, ...]
 
     def __repr__(self) -> str:
-        return (f"Comparison(landscape={self.landscape.name!r}, start=({self.start[0]:g}, {self.start[1]:g}), "
-                f"max_steps={self.max_steps}, bound={self.bound:g}, "
-                f"runs={len(self.runs)}: {_names([r.spec.name for r in self.runs])})")
+        return (
+            f"Comparison(landscape={self.landscape.name!r}, start=({self.start[0]:g}, {self.start[1]:g}), "
+            f"max_steps={self.max_steps}, bound={self.bound:g}, "
+            f"runs={len(self.runs)}: {_names([r.spec.name for r in self.runs])})"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -118,8 +119,10 @@ class TunedOptimizer:
     def __repr__(self) -> str:
         band = self.good_band
         good = "none" if band is None else f"{band[0]:.3g}..{band[1]:.3g}"
-        return (f"TunedOptimizer({_cut(self.spec.options_label)}: best_lr={self.best_lr:.4g}, "
-                f"best_loss={self.best_loss:.4g}, good_band={good}, {self.curve.lrs.size} LRs)")
+        return (
+            f"TunedOptimizer({_cut(self.spec.options_label)}: best_lr={self.best_lr:.4g}, "
+            f"best_loss={self.best_loss:.4g}, good_band={good}, {self.curve.lrs.size} LRs)"
+        )
 
     @property
     def all_diverged(self) -> bool:
@@ -183,8 +186,10 @@ class Tuning:
 
     def __repr__(self) -> str:
         best = [f"{r.spec.name} {r.best_lr:.3g}" for r in self.results]
-        return (f"Tuning(landscape={self.landscape.name!r}, lrs={self.lrs.size} from {self.lrs[0]:.3g} to "
-                f"{self.lrs[-1]:.3g}, max_steps={self.max_steps}, best_lr: {_names(best, 5)})")
+        return (
+            f"Tuning(landscape={self.landscape.name!r}, lrs={self.lrs.size} from {self.lrs[0]:.3g} to "
+            f"{self.lrs[-1]:.3g}, max_steps={self.max_steps}, best_lr: {_names(best, 5)})"
+        )
 
     def best_specs(self) -> tuple[OptimizerSpec, ...]:
         """Each optimizer's spec at its best LR (unchanged where every LR diverged)."""
@@ -205,8 +210,9 @@ def default_lrs(num: int = 241, low: float = 1e-5, high: float = 10.0) -> Array:
     return np.geomspace(low, high, num)
 
 
-def _setup(landscape: str | Landscape, optimizers: Specs, start: Sequence[float] | None,
-           steps: int, bound: float) -> tuple[Landscape, list[OptimizerSpec], tuple[float, float]]:
+def _setup(
+    landscape: str | Landscape, optimizers: Specs, start: Sequence[float] | None, steps: int, bound: float
+) -> tuple[Landscape, list[OptimizerSpec], tuple[float, float]]:
     land = as_landscape(landscape)
     if isinstance(optimizers, (str, OptimizerSpec)):
         raise TypeError("optimizers must be a list of specs, got a single one; wrap it in a list")
@@ -244,8 +250,16 @@ def compare(
     for spec in specs:
         res = descend(land, spec.build(), xy, steps=steps, bound=bound)
         fx, fy = res.final_position[0]
-        runs.append(OptimizerRun(spec, res.trajectory(0), float(res.final_loss[0]), (float(fx), float(fy)),
-                                 int(res.steps[0]), bool(res.diverged[0])))
+        runs.append(
+            OptimizerRun(
+                spec,
+                res.trajectory(0),
+                float(res.final_loss[0]),
+                (float(fx), float(fy)),
+                int(res.steps[0]),
+                bool(res.diverged[0]),
+            )
+        )
     return Comparison(land, xy, int(steps), float(bound), tuple(runs))
 
 
@@ -282,11 +296,21 @@ def tune(
     grid = default_lrs() if lrs is None else lrs
     results = []
     for i, spec in enumerate(specs):
+
         def report(done: int, total: int, i: int = i) -> None:
             if progress is not None:
                 progress(i * total + done, len(specs) * total)
 
-        curve = sensitivity(land, grid, steps=steps, start=xy, bound=bound, optimizer=spec.build,
-                            optimizer_name=spec.name, good_tol=good_tol, progress=report)
+        curve = sensitivity(
+            land,
+            grid,
+            steps=steps,
+            start=xy,
+            bound=bound,
+            optimizer=spec.build,
+            optimizer_name=spec.name,
+            good_tol=good_tol,
+            progress=report,
+        )
         results.append(TunedOptimizer(spec, curve))
     return Tuning(land, xy, int(steps), float(bound), results[0].curve.lrs, tuple(results))

@@ -110,13 +110,20 @@ class DescentResult:
 
     def __repr__(self) -> str:
         n = len(self)
-        lrs = "none" if self.lrs is None or self.lrs.size == 0 else (
-            f"{self.lrs.min():g}" if self.lrs.min() == self.lrs.max() else f"{self.lrs.min():g}..{self.lrs.max():g}")
+        lrs = (
+            "none"
+            if self.lrs is None or self.lrs.size == 0
+            else (
+                f"{self.lrs.min():g}" if self.lrs.min() == self.lrs.max() else f"{self.lrs.min():g}..{self.lrs.max():g}"
+            )
+        )
         kept = self.final_loss[~self.diverged & np.isfinite(self.final_loss)]
         best = f"{kept.min():g}" if kept.size else "none"
-        return (f"DescentResult(landscape={self.landscape!r}, runs={n}, lrs={lrs}, max_steps={self.max_steps}, "
-                f"bound={self.bound:g}, diverged={int(self.diverged.sum())}/{n}, best_final_loss={best}, "
-                f"paths={'no' if self.trajectories is None else 'yes'})")
+        return (
+            f"DescentResult(landscape={self.landscape!r}, runs={n}, lrs={lrs}, max_steps={self.max_steps}, "
+            f"bound={self.bound:g}, diverged={int(self.diverged.sum())}/{n}, best_final_loss={best}, "
+            f"paths={'no' if self.trajectories is None else 'yes'})"
+        )
 
     def trajectory(self, k: int) -> Array:
         """The path of row ``k``: its ``steps[k] + 1`` positions, start included.

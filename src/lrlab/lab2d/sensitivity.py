@@ -72,10 +72,12 @@ class SensitivityResult:
         good = self.band("good")
         band = "none" if good is None else f"{good[0]:.3g}..{good[1]:.3g}"
         first = self.first_diverging_lr
-        return (f"SensitivityResult(landscape={self.landscape!r}, optimizer={self.optimizer!r}, "
-                f"lrs={self.lrs.size} from {self.lrs[0]:.3g} to {self.lrs[-1]:.3g}, steps={self.steps}, "
-                f"best_lr={self.best_lr:.4g}, good_band={band}, "
-                f"first_diverging_lr={'none' if first is None else format(first, '.4g')})")
+        return (
+            f"SensitivityResult(landscape={self.landscape!r}, optimizer={self.optimizer!r}, "
+            f"lrs={self.lrs.size} from {self.lrs[0]:.3g} to {self.lrs[-1]:.3g}, steps={self.steps}, "
+            f"best_lr={self.best_lr:.4g}, good_band={band}, "
+            f"first_diverging_lr={'none' if first is None else format(first, '.4g')})"
+        )
 
     @property
     def best_index(self) -> int | None:
@@ -180,11 +182,13 @@ def sensitivity(
         raise ValueError(f"good_tol must be in (0, 1), got {good_tol:g}")
     start_pt = landscape.start if start is None else start
     if optimizer is None:
-        res = gradient_descent(landscape, grid, steps=steps, start=start_pt, bound=bound, record=False,
-                               progress=progress)
+        res = gradient_descent(
+            landscape, grid, steps=steps, start=start_pt, bound=bound, record=False, progress=progress
+        )
     else:
-        res = descend(landscape, optimizer(grid), start_pt, steps=steps, bound=bound, lrs=grid, record=False,
-                      progress=progress)
+        res = descend(
+            landscape, optimizer(grid), start_pt, steps=steps, bound=bound, lrs=grid, record=False, progress=progress
+        )
     start_loss = float(landscape.loss(np.asarray(start_pt, dtype=float)))
     target = landscape.min_value
     # Unbounded below (a saddle): there is no minimum to get close to, so no run is good.

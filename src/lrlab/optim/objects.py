@@ -62,8 +62,14 @@ class Stateful:
 class SGD(Stateful):
     """Object-style :func:`~lrlab.optim.sgd`."""
 
-    def __init__(self, lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         super().__init__(sgd(lr, momentum, dampening, weight_decay, nesterov))
 
 
@@ -84,49 +90,85 @@ class Nesterov(Stateful):
 class RMSprop(Stateful):
     """Object-style :func:`~lrlab.optim.rmsprop`."""
 
-    def __init__(self, lr: LearningRate = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
         super().__init__(rmsprop(lr, alpha, eps, weight_decay, momentum, centered))
 
 
 class Adam(Stateful):
     """Object-style :func:`~lrlab.optim.adam`."""
 
-    def __init__(self, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         super().__init__(adam(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay))
 
 
 class AdamW(Stateful):
     """Object-style :func:`~lrlab.optim.adamw`."""
 
-    def __init__(self, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(adamw(lr, betas, eps, weight_decay, amsgrad))
 
 
 class Adagrad(Stateful):
     """Object-style :func:`~lrlab.optim.adagrad`."""
 
-    def __init__(self, lr: LearningRate = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
         super().__init__(adagrad(lr, lr_decay, weight_decay, initial_accumulator_value, eps))
 
 
 class NAdam(Stateful):
     """Object-style :func:`~lrlab.optim.nadam`."""
 
-    def __init__(self, lr: LearningRate = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         super().__init__(nadam(lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay))
 
 
 class RAdam(Stateful):
     """Object-style :func:`~lrlab.optim.radam`."""
 
-    def __init__(self, lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0,
-                 decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         super().__init__(radam(lr, betas, eps, weight_decay, decoupled_weight_decay))

@@ -84,8 +84,7 @@ def sgd(
     nesterov = check_flag("nesterov", nesterov)
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError(
-            "Nesterov momentum requires momentum > 0 and dampening = 0, "
-            f"got momentum={momentum}, dampening={dampening}"
+            f"Nesterov momentum requires momentum > 0 and dampening = 0, got momentum={momentum}, dampening={dampening}"
         )
 
     def init(params: Params) -> SGDState:

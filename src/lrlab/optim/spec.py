@@ -117,8 +117,11 @@ class OptimizerSpec:
 
     def with_lr(self, lr: float) -> OptimizerSpec:
         """The same spec with another (scalar) learning rate."""
-        spec = replace(self, params={**self.params, "lr": float(lr)},
-                       given=self.given if "lr" in self.given else ("lr", *self.given))
+        spec = replace(
+            self,
+            params={**self.params, "lr": float(lr)},
+            given=self.given if "lr" in self.given else ("lr", *self.given),
+        )
         spec.build()
         return spec
 
@@ -188,8 +191,7 @@ def parse_spec(text: str) -> OptimizerSpec:
         if not eq or not k or not v.strip():
             raise ValueError(f"each hyperparameter must be key=value, got {item.strip()!r} in {text!r}")
         if k not in defaults:
-            raise ValueError(f"unknown hyperparameter {k!r} for {name} in {text!r}; "
-                             f"allowed: {', '.join(defaults)}")
+            raise ValueError(f"unknown hyperparameter {k!r} for {name} in {text!r}; allowed: {', '.join(defaults)}")
         if k in params:
             raise ValueError(f"hyperparameter {k!r} given twice in {text!r}")
         params[k] = _convert(k, v, defaults[k], text)

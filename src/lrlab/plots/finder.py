@@ -66,10 +66,20 @@ def plot_finder(
     for name, s in (suggestions or {}).items():
         color = METHOD_COLORS.get(name, "black")
         ax.axvline(s.lr, color=color, linestyle="--", linewidth=1, alpha=0.8)
-        ax.plot([s.lr], [s.loss], "o", color=color, markersize=8, markeredgecolor="white", zorder=5,
-                label=f"{name}: {s.lr:.3g}")
+        ax.plot(
+            [s.lr],
+            [s.loss],
+            "o",
+            color=color,
+            markersize=8,
+            markeredgecolor="white",
+            zorder=5,
+            label=f"{name}: {s.lr:.3g}",
+        )
         if name == shade and s.lr_range is not None:
-            ax.axvspan(*s.lr_range, color=color, alpha=0.12, label=f"{name} range {s.lr_range[0]:.2g}..{s.lr_range[1]:.2g}")
+            ax.axvspan(
+                *s.lr_range, color=color, alpha=0.12, label=f"{name} range {s.lr_range[0]:.2g}..{s.lr_range[1]:.2g}"
+            )
     ax.set_xscale("log")
     limits = _y_limits(result)
     if limits is not None:

@@ -115,8 +115,7 @@ def plot_sensitivity(result: SensitivityResult, ax: Axes | None = None) -> Axes:
     ax.set_xlim(lrs[0], lrs[-1] if first_div is None else min(lrs[-1], 4 * first_div))
     ax.set_xlabel("learning rate")
     ax.set_ylabel("final loss" + (f" + {offset:.3g}" if offset else ""))
-    ax.set_title(f"LR sensitivity on {result.landscape}: {result.optimizer}, {result.steps} steps, "
-                 f"{lrs.size} LRs")
+    ax.set_title(f"LR sensitivity on {result.landscape}: {result.optimizer}, {result.steps} steps, {lrs.size} LRs")
     handles, _labels = ax.get_legend_handles_labels()
     handles += [Patch(color=ZONE_COLORS[z], alpha=0.5, label=z) for z in ZONE_COLORS if z in result.zones]
     ax.legend(handles=handles, loc="best", fontsize=9)

@@ -16,8 +16,7 @@ from lrlab.plots._figure import new_axes, subplots
 from lrlab.plots.landscapes import plot_contours
 
 # The tutorial's colours first, then matplotlib's tab palette.
-COLORS = ("blue", "green", "red", "purple", "tab:orange", "tab:brown", "tab:pink", "tab:gray", "tab:olive",
-          "tab:cyan")
+COLORS = ("blue", "green", "red", "purple", "tab:orange", "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
 
 __all__ = ["COLORS", "plot_paths", "plot_tuning", "plot_bands", "tuning_figure", "animate_paths"]
 
@@ -48,11 +47,21 @@ def _draw_paths(comparison: Comparison, ax: Axes) -> list[Line2D]:
     ax.plot(*comparison.start, "o", color="black", markersize=7, label="Start", zorder=1.5)
     lines = []
     for i, run in enumerate(comparison.runs):
-        (line,) = ax.plot(run.path[:, 0], run.path[:, 1], ".-", linewidth=1, markersize=3, color=_color(i),
-                          label=_run_label(run), alpha=0.8)
+        (line,) = ax.plot(
+            run.path[:, 0],
+            run.path[:, 1],
+            ".-",
+            linewidth=1,
+            markersize=3,
+            color=_color(i),
+            label=_run_label(run),
+            alpha=0.8,
+        )
         lines.append(line)
-    ax.set_title(f"Optimizer comparison on {comparison.landscape.name}, {comparison.max_steps} steps "
-                 f"from ({comparison.start[0]:g}, {comparison.start[1]:g})")
+    ax.set_title(
+        f"Optimizer comparison on {comparison.landscape.name}, {comparison.max_steps} steps "
+        f"from ({comparison.start[0]:g}, {comparison.start[1]:g})"
+    )
     ax.legend(loc="best", fontsize=9)
     return lines
 
@@ -80,16 +89,17 @@ def plot_tuning(tuning: Tuning, ax: Axes | None = None) -> Axes:
         if not res.all_diverged:
             ax.plot([res.best_lr], _gap(tuning, np.array([res.best_loss]))[0], "o", color=_color(i), markersize=6)
     start_loss = float(tuning.landscape.loss(np.asarray(tuning.start)))
-    ax.axhline(float(_gap(tuning, np.array([start_loss]))[0][0]), color="gray", linestyle=":",
-               label="starting loss")
+    ax.axhline(float(_gap(tuning, np.array([start_loss]))[0][0]), color="gray", linestyle=":", label="starting loss")
     ax.set_xscale("log")
     # Unbounded below (a saddle): losses go negative, so a log axis would hide them.
     ax.set_yscale("log" if np.isfinite(tuning.landscape.min_value) else "symlog")
     ax.set_xlim(tuning.lrs[0], tuning.lrs[-1])
     ax.set_xlabel("learning rate")
     ax.set_ylabel(ylabel)
-    ax.set_title(f"LR sensitivity on {tuning.landscape.name}: {tuning.lrs.size} LRs per optimizer, "
-                 f"{tuning.max_steps} steps from ({tuning.start[0]:g}, {tuning.start[1]:g})")
+    ax.set_title(
+        f"LR sensitivity on {tuning.landscape.name}: {tuning.lrs.size} LRs per optimizer, "
+        f"{tuning.max_steps} steps from ({tuning.start[0]:g}, {tuning.start[1]:g})"
+    )
     ax.grid(True, which="both", alpha=0.2)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     return ax
@@ -112,8 +122,14 @@ def plot_bands(tuning: Tuning, ax: Axes | None = None) -> Axes:
         band = res.good_band
         for first, last in res.good_segments:
             widest = band is not None and (lrs[first], lrs[last]) == band
-            ax.hlines(y, lo_edges[first], hi_edges[last], color=_color(i), linewidth=9 if widest else 4,
-                      alpha=1.0 if widest else 0.45)
+            ax.hlines(
+                y,
+                lo_edges[first],
+                hi_edges[last],
+                color=_color(i),
+                linewidth=9 if widest else 4,
+                alpha=1.0 if widest else 0.45,
+            )
         width = f"{res.band_decades:.2f} decades" if band is not None else "none"
         ax.text(1.01, y, width, transform=right, va="center", fontsize=9, color=_color(i))
     ax.set_yticks(range(n), [r.spec.options_label for r in reversed(tuning.results)])
@@ -121,8 +137,11 @@ def plot_bands(tuning: Tuning, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     ax.set_xlim(lrs[0], lrs[-1])
     ax.set_xlabel("learning rate")
-    title = ("Good LRs (99% of the way to the minimum); dark: the widest band"
-             if np.isfinite(tuning.landscape.min_value) else "No minimum (unbounded below): no LR counts as good")
+    title = (
+        "Good LRs (99% of the way to the minimum); dark: the widest band"
+        if np.isfinite(tuning.landscape.min_value)
+        else "No minimum (unbounded below): no LR counts as good"
+    )
     ax.set_title(title, fontsize=10)
     ax.grid(True, axis="x", which="major", alpha=0.3)
     return ax
@@ -131,8 +150,9 @@ def plot_bands(tuning: Tuning, ax: Axes | None = None) -> Axes:
 def tuning_figure(tuning: Tuning) -> Figure:
     """The sensitivity curves above the good-band chart, sharing the LR axis."""
     n = len(tuning.results)
-    fig, (top, bottom) = subplots(2, 1, figsize=(13, 7 + 0.3 * n), sharex=True,
-                                  gridspec_kw={"height_ratios": [3, max(1, 0.25 * n)]})
+    fig, (top, bottom) = subplots(
+        2, 1, figsize=(13, 7 + 0.3 * n), sharex=True, gridspec_kw={"height_ratios": [3, max(1, 0.25 * n)]}
+    )
     plot_tuning(tuning, top)
     top.set_xlabel("")
     plot_bands(tuning, bottom)
@@ -174,8 +194,12 @@ def animate_paths(comparison: Comparison, path: Path, fps: int = 15, max_frames:
     # every path's colour: faster than a palette per frame, and no flicker.
     # Thin lines cover few pixels, so each path's colour also gets a solid swatch.
     finished = np.asarray(canvas.buffer_rgba())[..., :3]
-    swatches = np.concatenate([np.full((40, finished.shape[1], 3), np.round(np.array(to_rgb(line.get_color())) * 255),
-                                       dtype=np.uint8) for line in lines])
+    swatches = np.concatenate(
+        [
+            np.full((40, finished.shape[1], 3), np.round(np.array(to_rgb(line.get_color())) * 255), dtype=np.uint8)
+            for line in lines
+        ]
+    )
     palette = Image.fromarray(np.concatenate([finished, swatches])).quantize(colors=255)
     for line in lines:
         line.set_data([], [])

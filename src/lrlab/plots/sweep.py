@@ -55,8 +55,9 @@ def plot_sweep_curves(result: SweepResult, ax: Axes | None = None) -> Axes:
         color = cmap(norm(result.lrs[k]))
         style = "--" if result.diverged[k] else "-"
         width = 2.6 if k == best else 1.1
-        ax.plot(steps, result.train_losses[k], style, color=color, linewidth=width, alpha=0.9,
-                zorder=3 if k == best else 2)
+        ax.plot(
+            steps, result.train_losses[k], style, color=color, linewidth=width, alpha=0.9, zorder=3 if k == best else 2
+        )
     limits = _loss_limits(result)
     if limits is not None:
         ax.set_ylim(*limits)
@@ -90,20 +91,40 @@ def plot_sweep_final(result: SweepResult, ax: Axes | None = None) -> Axes:
     span = top - bottom
     ceiling = top + 0.05 * span
     shown = np.isfinite(scores) & (scores <= top)
-    ax.plot(lrs[np.isfinite(scores)], np.minimum(scores[np.isfinite(scores)], ceiling), "-", color="#1f77b4",
-            alpha=0.5)
+    ax.plot(lrs[np.isfinite(scores)], np.minimum(scores[np.isfinite(scores)], ceiling), "-", color="#1f77b4", alpha=0.5)
     ax.plot(lrs[shown], scores[shown], "o", color="#1f77b4", label=result.score_name)
     high = np.isfinite(scores) & (scores > top)
     if high.any():
-        ax.plot(lrs[high], np.full(int(high.sum()), ceiling), "^", color="#1f77b4", markersize=9,
-                label="ended above the start (off scale)")
+        ax.plot(
+            lrs[high],
+            np.full(int(high.sum()), ceiling),
+            "^",
+            color="#1f77b4",
+            markersize=9,
+            label="ended above the start (off scale)",
+        )
     if diverged.any():
-        ax.plot(lrs[diverged], np.full(int(diverged.sum()), ceiling), "x", color=DIVERGED_COLOR,
-                markersize=10, markeredgewidth=2, label="diverged (NaN/Inf)")
+        ax.plot(
+            lrs[diverged],
+            np.full(int(diverged.sum()), ceiling),
+            "x",
+            color=DIVERGED_COLOR,
+            markersize=10,
+            markeredgewidth=2,
+            label="diverged (NaN/Inf)",
+        )
     if result.best_index is not None:
         best = result.best_index
-        ax.plot([result.lrs[best]], [result.scores[best]], "*", color="#ff7f0e", markersize=18,
-                markeredgecolor="black", zorder=5, label=f"best: {result.best_lr:.3g}")
+        ax.plot(
+            [result.lrs[best]],
+            [result.scores[best]],
+            "*",
+            color="#ff7f0e",
+            markersize=18,
+            markeredgecolor="black",
+            zorder=5,
+            label=f"best: {result.best_lr:.3g}",
+        )
     ax.set_ylim(bottom - 0.05 * span, top + 0.12 * span)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")

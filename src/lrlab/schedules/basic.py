@@ -112,9 +112,7 @@ def exponential(base_lr: float, k: float | None = None, gamma: float | None = No
         g = in_range("gamma", gamma, 0.0, 1.0)
         return Schedule(lambda t: base_lr * g**t, "exponential", {"base_lr": base_lr, "gamma": g}, 0.0, base_lr)
     rate = lr_value("k", 0.05 if k is None else k)
-    return Schedule(
-        lambda t: base_lr * np.exp(-rate * t), "exponential", {"base_lr": base_lr, "k": rate}, 0.0, base_lr
-    )
+    return Schedule(lambda t: base_lr * np.exp(-rate * t), "exponential", {"base_lr": base_lr, "k": rate}, 0.0, base_lr)
 
 
 @register

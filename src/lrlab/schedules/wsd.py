@@ -61,8 +61,7 @@ def wsd(
     decay_steps = integer("decay_steps", decay_steps, minimum=1)
     if warmup_steps + decay_steps > total_steps:
         raise ValueError(
-            f"warmup_steps + decay_steps must be <= total_steps ({total_steps}), "
-            f"got {warmup_steps} + {decay_steps}"
+            f"warmup_steps + decay_steps must be <= total_steps ({total_steps}), got {warmup_steps} + {decay_steps}"
         )
     min_lr = lr_value("min_lr", min_lr)
     min_below_base("min_lr", min_lr, "base_lr", base_lr)

@@ -42,8 +42,10 @@ def check_lrs(lrs: Any) -> np.ndarray:
             positive finite number.
     """
     if isinstance(lrs, (str, bytes)):
-        raise TypeError(f"lrs must be a sequence of numbers (a list or an array), got the string {show(lrs)}; "
-                        "write lrs=[0.1, 1] or np.geomspace(1e-3, 1, 16)")
+        raise TypeError(
+            f"lrs must be a sequence of numbers (a list or an array), got the string {show(lrs)}; "
+            "write lrs=[0.1, 1] or np.geomspace(1e-3, 1, 16)"
+        )
     try:
         arr = np.asarray(lrs.detach().cpu() if isinstance(lrs, torch.Tensor) else lrs, dtype=np.float64)
     except (TypeError, ValueError):
@@ -147,10 +149,25 @@ def sweep_lr(
     factors = shape.lr
     model = unwrap(model)
     if distribute and distributed.is_active():
+
         def run_local(block: np.ndarray, block_seed: int) -> SweepResult:
-            return sweep_lr(model, optimizer, criterion, train_loader, lrs=block, steps=steps, schedule=shape,
-                            step_fn=step_fn, val_loader=val_loader, val_batches=val_batches, val_every=val_every,
-                            mode=mode, seed=block_seed, progress=progress, distribute=False)
+            return sweep_lr(
+                model,
+                optimizer,
+                criterion,
+                train_loader,
+                lrs=block,
+                steps=steps,
+                schedule=shape,
+                step_fn=step_fn,
+                val_loader=val_loader,
+                val_batches=val_batches,
+                val_every=val_every,
+                mode=mode,
+                seed=block_seed,
+                progress=progress,
+                distribute=False,
+            )
 
         return sweep_across_ranks(run_local, lr_array, seed)
     plan = make_plan(model, optimizer)
@@ -167,8 +184,9 @@ def sweep_lr(
             modes.train()
             scaled = None if bool(np.all(factors == 1.0)) else factors.tolist()
             momenta = None if shape.momentum is None else shape.momentum.tolist()
-            plan, outcome, used, reason = _run(plan, step, lr_array, stream, steps, val, val_at, modes,
-                                               base_seed, progress, mode, scaled, momenta)
+            plan, outcome, used, reason = _run(
+                plan, step, lr_array, stream, steps, val, val_at, modes, base_seed, progress, mode, scaled, momenta
+            )
         finally:
             modes.restore()
     return SweepResult(
@@ -188,10 +206,21 @@ def sweep_lr(
     )
 
 
-def _run(plan: SweepPlan, step: StepFn, lrs: np.ndarray, stream: BatchStream, steps: int,
-         val: Any, val_at: set[int], modes: TrainModes, base_seed: int, progress: Progress | None,
-         mode: str, factors: list[float] | None,
-         momenta: list[float] | None) -> tuple[SweepPlan, Outcome, str, str | None]:
+def _run(
+    plan: SweepPlan,
+    step: StepFn,
+    lrs: np.ndarray,
+    stream: BatchStream,
+    steps: int,
+    val: Any,
+    val_at: set[int],
+    modes: TrainModes,
+    base_seed: int,
+    progress: Progress | None,
+    mode: str,
+    factors: list[float] | None,
+    momenta: list[float] | None,
+) -> tuple[SweepPlan, Outcome, str, str | None]:
     lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
     args = (stream, steps, val, val_at, modes, base_seed, progress, factors, momenta)
     reason = plan.unsupported if mode == "auto" else None

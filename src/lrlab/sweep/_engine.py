@@ -155,8 +155,14 @@ def run_vmapped(
             if factors is not None:
                 step_lrs = [lr * factors[t] for lr in bucket_lrs]
             for b, group, state, lr in zip(plan.buckets, groups, states, step_lrs):
-                b.rule.step_(group, [grad_of[n] for n in b.names], state, lr, t + 1,  # type: ignore[union-attr]
-                             None if momenta is None else momenta[t])
+                b.rule.step_(
+                    group,
+                    [grad_of[n] for n in b.names],
+                    state,
+                    lr,
+                    t + 1,  # type: ignore[union-attr]
+                    None if momenta is None else momenta[t],
+                )
         if val is not None and t + 1 in val_at:
             val_rows.append(evaluate(val))
         if progress is not None:

@@ -80,8 +80,15 @@ class SGDRule:
         neg_lr.set(-lr)
         return {"momentum_buffer": None, "neg_lr": neg_lr, "lr": lr}
 
-    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int,
-              momentum: float | None = None) -> None:
+    def step_(
+        self,
+        params: Tensors,
+        grads: Tensors,
+        state: dict[str, Any],
+        lr: Tensor,
+        step: int,
+        momentum: float | None = None,
+    ) -> None:
         """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
 
         ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.
@@ -133,8 +140,15 @@ class AdamRule:
             state["max_exp_avg_sq"] = [torch.zeros_like(p) for p in params]
         return state
 
-    def step_(self, params: Tensors, grads: Tensors, state: dict[str, Any], lr: Tensor, step: int,
-              momentum: float | None = None) -> None:
+    def step_(
+        self,
+        params: Tensors,
+        grads: Tensors,
+        state: dict[str, Any],
+        lr: Tensor,
+        step: int,
+        momentum: float | None = None,
+    ) -> None:
         """Update ``params`` in place with their ``grads``; ``step`` counts from 1.
 
         ``lr`` is this step's ``(K,)`` LRs; a new tensor (a scheduled LR) resets the per-copy scalars.

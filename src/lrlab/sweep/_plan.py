@@ -53,11 +53,22 @@ class SweepPlan:
         """A plan in which the parameters ``names`` (they got no gradient) are frozen."""
         trainable = {n: p for n, p in self.trainable.items() if n not in names}
         frozen = dict(self.frozen, **{n: self.trainable[n].detach().clone() for n in names})
-        buckets = [Bucket(b.group, tuple(n for n in b.names if n in trainable), b.lr_scale, b.rule)
-                   for b in self.buckets]
-        return SweepPlan(self.model, self.optimizer_class, self.defaults, self.groups, trainable,
-                         [b for b in buckets if b.names], frozen, self.buffers, self.state_keys,
-                         self.extra_state, self.unsupported)
+        buckets = [
+            Bucket(b.group, tuple(n for n in b.names if n in trainable), b.lr_scale, b.rule) for b in self.buckets
+        ]
+        return SweepPlan(
+            self.model,
+            self.optimizer_class,
+            self.defaults,
+            self.groups,
+            trainable,
+            [b for b in buckets if b.names],
+            frozen,
+            self.buffers,
+            self.state_keys,
+            self.extra_state,
+            self.unsupported,
+        )
 
 
 def _as_float(value: Any) -> float:
@@ -124,5 +135,16 @@ def make_plan(model: nn.Module, optimizer: torch.optim.Optimizer) -> SweepPlan:
         state_keys[key] = name
         if name is None:
             extra_state[key] = value.detach().clone() if isinstance(value, Tensor) else value
-    return SweepPlan(model, type(optimizer), dict(optimizer.defaults), groups, trainable, buckets,
-                     frozen, buffers, state_keys, extra_state, unsupported)
+    return SweepPlan(
+        model,
+        type(optimizer),
+        dict(optimizer.defaults),
+        groups,
+        trainable,
+        buckets,
+        frozen,
+        buffers,
+        state_keys,
+        extra_state,
+        unsupported,
+    )

@@ -34,14 +34,15 @@ def _on_cpu(result: SweepResult) -> SweepResult:
     return dataclasses.replace(result, stacked={n: t.detach().cpu() for n, t in result.stacked.items()})
 
 
-def sweep_across_ranks(run_local: Callable[[np.ndarray, int], SweepResult], lrs: np.ndarray,
-                       seed: int | None) -> SweepResult:
+def sweep_across_ranks(
+    run_local: Callable[[np.ndarray, int], SweepResult], lrs: np.ndarray, seed: int | None
+) -> SweepResult:
     """Run ``run_local(block_of_lrs, seed)`` on each rank and join the blocks.
 
     A rank whose block is empty (fewer LRs than ranks) trains nothing and contributes nothing.
     """
     seed = shared_seed(seed)
     block = distributed.shard(lrs.size)
-    local = _on_cpu(run_local(lrs[block.start:block.stop], seed)) if len(block) else None
+    local = _on_cpu(run_local(lrs[block.start : block.stop], seed)) if len(block) else None
     parts = [p for p in distributed.gather(local) if p is not None]
     return SweepResult.concat(parts)

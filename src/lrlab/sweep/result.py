@@ -62,8 +62,10 @@ class SweepResult:
         best = "none (every copy diverged)" if self.best_lr is None else f"{self.best_lr:.4g}"
         lo, hi = (float(self.lrs.min()), float(self.lrs.max()))
         shape = "constant" if self.lr_factors is None else "scheduled"
-        return (f"SweepResult({self.num_lrs} LRs {lo:.3g}..{hi:.3g} x {self.steps} steps, {shape}, {self.optimizer}, "
-                f"{self.mode}, best_lr={best}, diverged={int(self.diverged.sum())}/{self.num_lrs})")
+        return (
+            f"SweepResult({self.num_lrs} LRs {lo:.3g}..{hi:.3g} x {self.steps} steps, {shape}, {self.optimizer}, "
+            f"{self.mode}, best_lr={best}, diverged={int(self.diverged.sum())}/{self.num_lrs})"
+        )
 
     @property
     def num_lrs(self) -> int:
@@ -97,7 +99,7 @@ class SweepResult:
         if self.val_losses is not None:
             raw = self.val_losses[:, -1].astype(np.float64)
         else:
-            raw = self.train_losses[:, -tail_steps(self.steps):].mean(axis=1)
+            raw = self.train_losses[:, -tail_steps(self.steps) :].mean(axis=1)
         return np.where(self.diverged | ~np.isfinite(raw), np.inf, raw)
 
     @property
@@ -169,8 +171,10 @@ class SweepResult:
             raise ValueError("parts must hold at least one SweepResult, got none")
         first = parts[0]
         for p in parts[1:]:
-            if p.steps != first.steps or not np.array_equal(p.val_steps, first.val_steps) or (
-                (p.val_losses is None) != (first.val_losses is None)
+            if (
+                p.steps != first.steps
+                or not np.array_equal(p.val_steps, first.val_steps)
+                or ((p.val_losses is None) != (first.val_losses is None))
             ):
                 raise ValueError("parts must share steps and validation steps to be joined")
         cat = np.concatenate

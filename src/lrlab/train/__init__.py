@@ -18,7 +18,17 @@ from __future__ import annotations
 
 from lrlab.train.batches import LoaderCycle, is_one_shot, take, to_device
 from lrlab.train.checks import check_device, check_loader, check_model_and_optimizer, group_ratios, unwrap
-from lrlab.train.contract import BatchError, ContractError, Criterion, LossError, LossTypeError, StepFn, as_loss, batch_size, check_loss
+from lrlab.train.contract import (
+    BatchError,
+    ContractError,
+    Criterion,
+    LossError,
+    LossTypeError,
+    StepFn,
+    as_loss,
+    batch_size,
+    check_loss,
+)
 from lrlab.train.contract import criterion_step, functional_step, make_step
 from lrlab.train.guard import StateGuard, TrainModes
 from lrlab.train.step import eval_loss, train_step

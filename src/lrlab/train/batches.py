@@ -95,9 +95,7 @@ class LoaderCycle:
             batch = next(self._it)
         except StopIteration:
             if self.served == 0 or self._epoch_served == 0:
-                raise ValueError(
-                    f"{self.name} must yield at least one batch, got an empty loader"
-                ) from None
+                raise ValueError(f"{self.name} must yield at least one batch, got an empty loader") from None
             if is_one_shot(self.loader):
                 raise ValueError(
                     f"{self.name} must be re-iterable to be cycled, got a one-shot iterator that ran out after "

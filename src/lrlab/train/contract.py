@@ -29,8 +29,20 @@ from lrlab._checks import check_callable
 StepFn = Callable[[nn.Module, Any], Any]
 Criterion = Callable[[Any, Any], torch.Tensor]
 
-__all__ = ["StepFn", "Criterion", "ContractError", "BatchError", "LossError", "LossTypeError", "criterion_step", "make_step", "as_loss",
-           "check_loss", "batch_size", "functional_step"]
+__all__ = [
+    "StepFn",
+    "Criterion",
+    "ContractError",
+    "BatchError",
+    "LossError",
+    "LossTypeError",
+    "criterion_step",
+    "make_step",
+    "as_loss",
+    "check_loss",
+    "batch_size",
+    "functional_step",
+]
 
 
 class ContractError(Exception):
@@ -79,8 +91,10 @@ def make_step(criterion: Criterion | None, step_fn: StepFn | None) -> StepFn:
     if step_fn is not None:
         return step_fn
     if criterion is None:
-        raise TypeError("criterion must be given unless step_fn is, got neither; pass a loss such as "
-                        "nn.CrossEntropyLoss(), or step_fn=lambda model, batch: <loss>")
+        raise TypeError(
+            "criterion must be given unless step_fn is, got neither; pass a loss such as "
+            "nn.CrossEntropyLoss(), or step_fn=lambda model, batch: <loss>"
+        )
     return criterion_step(criterion)
 
 

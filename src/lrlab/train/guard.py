@@ -170,9 +170,7 @@ class StateGuard:
             for g in opt.param_groups
         ]
         self._group_list = list(opt.param_groups)
-        self._state = [
-            (p, st, {k: _save_value(v) for k, v in st.items()}) for p, st in opt.state.items()
-        ]
+        self._state = [(p, st, {k: _save_value(v) for k, v in st.items()}) for p, st in opt.state.items()]
         self._attrs = {k: v for k, v in vars(opt).items() if k not in ("state", "param_groups")}
 
     def _save_rng(self, uses_cuda: bool) -> None:

@@ -68,8 +68,11 @@ class ScheduleShape:
         """This shape squeezed into ``horizon`` steps (see :func:`compress`)."""
         idx = _compressed_index(self.lr, horizon)
         momentum = None if self.momentum is None else self.momentum[idx]
-        return ScheduleShape(_frozen(self.lr[idx]), None if momentum is None else _frozen(momentum),
-                             f"{self.name} compressed to {min(horizon, self.steps)} steps")
+        return ScheduleShape(
+            _frozen(self.lr[idx]),
+            None if momentum is None else _frozen(momentum),
+            f"{self.name} compressed to {min(horizon, self.steps)} steps",
+        )
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -111,8 +114,9 @@ def describe_shape(schedule: Shape) -> str:
     return getattr(schedule, "__name__", type(schedule).__name__)
 
 
-def shape_factors(schedule: Shape, total_steps: int, *, name: str = "schedule",
-                  _momentum: list[float] | None = None) -> np.ndarray:
+def shape_factors(
+    schedule: Shape, total_steps: int, *, name: str = "schedule", _momentum: list[float] | None = None
+) -> np.ndarray:
     """The per-step LR factors of ``schedule`` over ``total_steps`` steps (float64, peak 1).
 
     Args:
@@ -183,15 +187,16 @@ def _check(factors: np.ndarray, name: str) -> np.ndarray:
     return _frozen(factors)
 
 
-def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str,
-                   momentum: list[float] | None) -> np.ndarray:
+def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, momentum: list[float] | None) -> np.ndarray:
     first: Any = None
     try:
         first = fn(0)
     except Exception:  # not a step -> factor function: maybe a factory of schedulers
         first = None
-    if isinstance(first, numbers.Real) and not isinstance(first, bool) or (
-        isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0
+    if (
+        isinstance(first, numbers.Real)
+        and not isinstance(first, bool)
+        or (isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0)
     ):
         values = [float(first)]
         for t in range(1, total_steps):
@@ -204,8 +209,9 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str,
     return _from_factory(fn, total_steps, name, momentum)
 
 
-def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str,
-                  momentum: list[float] | None) -> np.ndarray:
+def _from_factory(
+    factory: Callable[[Any], Any], total_steps: int, name: str, momentum: list[float] | None
+) -> np.ndarray:
     """Run ``factory`` on a private optimizer at LR 1 and read the LR (and momentum) before each step."""
     from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
@@ -221,8 +227,11 @@ def _from_factory(factory: Callable[[Any], Any], total_steps: int, name: str,
     if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
         raise TypeError(
             f"{name} must return a torch LRScheduler when called with an optimizer, got {show(scheduler)}"
-            + ("; ReduceLROnPlateau follows metrics and has no shape to sample" if isinstance(
-                scheduler, ReduceLROnPlateau) else "")
+            + (
+                "; ReduceLROnPlateau follows metrics and has no shape to sample"
+                if isinstance(scheduler, ReduceLROnPlateau)
+                else ""
+            )
         )
     values = []
     with warnings.catch_warnings():

@@ -35,8 +35,16 @@ MODELS = ("mlp", "cnn")
 # torch's generators take seeds up to 2**64 - 1; int64 is what every other seeded thing takes too.
 MAX_SEED = 2**63 - 1
 
-__all__ = ["EMBEDDED_DATA", "OPTIMIZERS", "MODELS", "MAX_SEED", "Task", "build_task", "make_optimizer",
-           "resolve_device"]
+__all__ = [
+    "EMBEDDED_DATA",
+    "OPTIMIZERS",
+    "MODELS",
+    "MAX_SEED",
+    "Task",
+    "build_task",
+    "make_optimizer",
+    "resolve_device",
+]
 
 
 @dataclass(repr=False)
@@ -88,15 +96,18 @@ def resolve_device(device: Any = "auto", name: str = "device") -> Any:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: CUDA is not available here")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
-        raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: it has "
-                         f"{torch.cuda.device_count()} CUDA device(s)")
+        raise ValueError(
+            f"{name} must be a device this machine has, got {str(device)!r}: it has "
+            f"{torch.cuda.device_count()} CUDA device(s)"
+        )
     if dev.type == "meta":
         raise ValueError(f"{name} must be a device that holds data, got {str(device)!r}: meta tensors have none")
     try:
         torch.empty(1, device=dev)
     except (RuntimeError, NotImplementedError):
-        raise ValueError(f"{name} must be a device this machine has, got {str(device)!r}: this torch build "
-                         "cannot allocate there") from None
+        raise ValueError(
+            f"{name} must be a device this machine has, got {str(device)!r}: this torch build cannot allocate there"
+        ) from None
     return dev
 
 
@@ -201,8 +212,11 @@ def build_task(
 
         net = DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
     opt = make_optimizer(optimizer, net.parameters(), lr)
-    what = (f"embedded MNIST ({len(labels):,} train digits)" if source == mnist.EMBEDDED
-            else f"MNIST from {os.fspath(data)}")
+    what = (
+        f"embedded MNIST ({len(labels):,} train digits)"
+        if source == mnist.EMBEDDED
+        else f"MNIST from {os.fspath(data)}"
+    )
     batch = f"batch {batch_size}" + (f" x {ddp.world_size} ranks (DDP, {ddp.backend})" if distributed else "")
     description = f"{model} + {optimizer}, {batch}, {what}, {dev}"
     return Task(net, opt, nn.CrossEntropyLoss(), train_loader, val_loader, dev, description)

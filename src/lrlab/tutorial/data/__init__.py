@@ -62,9 +62,7 @@ __all__ = [
 
 def _embedded_indices(labels: np.ndarray, split: str) -> np.ndarray:
     rng = np.random.default_rng(_SPLIT_SEED)
-    test = np.concatenate(
-        [rng.permutation(np.flatnonzero(labels == c))[:EMBEDDED_TEST_PER_CLASS] for c in range(10)]
-    )
+    test = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:EMBEDDED_TEST_PER_CLASS] for c in range(10)])
     if split == "test":
         return np.sort(test)
     train = np.setdiff1d(np.arange(labels.size), test)
@@ -184,7 +182,7 @@ def _header_count(labels_path: Path) -> int:
     """The first dimension an IDX file's header promises (its 8th to 12th bytes)."""
     with open(labels_path, "rb") as fh:
         gzipped = fh.read(2) == b"\x1f\x8b"
-    with (gzip.open(labels_path, "rb") if gzipped else open(labels_path, "rb")) as fh:
+    with gzip.open(labels_path, "rb") if gzipped else open(labels_path, "rb") as fh:
         head = fh.read(8)
     if len(head) < 8 or head[0] != 0 or head[1] != 0:
         raise ValueError(f"{labels_path} is not an IDX file: it must start with two zero bytes and a size")

@@ -76,9 +76,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     dtype = _DTYPES[code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise ValueError(
-            f"{path} holds {len(raw) - header} data bytes but its header {shape} needs {expected}"
-        )
+        raise ValueError(f"{path} holds {len(raw) - header} data bytes but its header {shape} needs {expected}")
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 

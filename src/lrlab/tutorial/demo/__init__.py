@@ -48,8 +48,9 @@ class PartResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"PartResult({self.key!r}: {self.title}, figures={[p.name for p in self.figures]}, "
-                f"{len(self.rows)} rows)")
+        return (
+            f"PartResult({self.key!r}: {self.title}, figures={[p.name for p in self.figures]}, {len(self.rows)} rows)"
+        )
 
 
 def run_part(key: str, out: Path, progress: Progress | None = None) -> PartResult:

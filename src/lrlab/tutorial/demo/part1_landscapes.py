@@ -18,8 +18,7 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
 
     land = landscapes.get("tutorial")
     result = descent.gradient_descent(land, land.lrs, steps=100, start=(-1, 1))
-    sens = sensitivity.sensitivity(land, sensitivity.default_grid(), steps=100, start=(-1, 1),
-                                   progress=progress)
+    sens = sensitivity.sensitivity(land, sensitivity.default_grid(), steps=100, start=(-1, 1), progress=progress)
     figures = (
         save(plots.plot_lr_grid(land, result), out / "part1_lr_grid.png"),
         save(plots.plot_sensitivity(sens).figure, out / "part1_sensitivity.png"),
@@ -27,11 +26,22 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     rows = []
     runs = []
     for k in range(len(result)):
-        lr, loss, steps, div = float(result.lrs[k]), float(result.final_loss[k]), int(result.steps[k]), bool(
-            result.diverged[k])
+        lr, loss, steps, div = (
+            float(result.lrs[k]),
+            float(result.final_loss[k]),
+            int(result.steps[k]),
+            bool(result.diverged[k]),
+        )
         rows.append((f"LR {lr:g}", f"final loss {loss:.6g}" + (f" (diverged after {steps} steps)" if div else "")))
-        runs.append({"lr": lr, "final_loss": loss, "steps": steps, "diverged": div,
-                     "final_position": result.final_position[k].tolist()})
+        runs.append(
+            {
+                "lr": lr,
+                "final_loss": loss,
+                "steps": steps,
+                "diverged": div,
+                "final_position": result.final_position[k].tolist(),
+            }
+        )
     good = sens.band("good")
     rows.append(("best LR (1,200-LR sweep)", f"{sens.best_lr:.4g}"))
     if good is not None:

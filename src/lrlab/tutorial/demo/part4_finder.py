@@ -21,8 +21,9 @@ EPOCHS = 3
 __all__ = ["KEY", "TITLE", "run", "train_and_evaluate"]
 
 
-def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, seed: int = 0,
-                       model: str = "mlp") -> dict[str, float]:
+def train_and_evaluate(
+    lr: float, *, epochs: int = 3, batch_size: int = 128, seed: int = 0, model: str = "mlp"
+) -> dict[str, float]:
     """Train a fresh model with plain SGD at ``lr`` on the embedded training digits.
 
     The task is :func:`lrlab.tutorial.build_task`'s (on the CPU, so that the numbers
@@ -39,8 +40,9 @@ def train_and_evaluate(lr: float, *, epochs: int = 3, batch_size: int = 128, see
 
     from lrlab.tutorial import build_task
 
-    task = build_task(model=model, optimizer="sgd", lr=lr, batch_size=batch_size, seed=seed, device="cpu",
-                      with_val=True)
+    task = build_task(
+        model=model, optimizer="sgd", lr=lr, batch_size=batch_size, seed=seed, device="cpu", with_val=True
+    )
     net, opt, crit = task.model, task.optimizer, task.criterion
     train_loss = math.nan
     for _ in range(epochs):
@@ -75,8 +77,16 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     from lrlab.tutorial import build_task
 
     task = build_task(lr=1e-7, device="cpu")  # SimpleNet, SGD, batch 128, seed 0
-    result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader, start_lr=1e-7, end_lr=10.0,
-                     num_iter=100, progress=progress)
+    result = find_lr(
+        task.model,
+        task.optimizer,
+        task.criterion,
+        task.train_loader,
+        start_lr=1e-7,
+        end_lr=10.0,
+        num_iter=100,
+        progress=progress,
+    )
     suggestions: dict[str, Any] = {}
     rows: list[tuple[str, str]] = [("range test", f"{result.steps}/{result.num_iter} steps, {result.stop_reason}")]
     for method in METHODS:
@@ -90,14 +100,19 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     figure = save(plot_finder(result, suggestions).figure, out / "part4_lr_finder.png")
 
     checks = []
-    candidates = [(f"{m} {suggestions[m].lr:.3g}", suggestions[m].lr) for m in (DEFAULT_METHOD, "tutorial")
-                  if m in suggestions]
+    candidates = [
+        (f"{m} {suggestions[m].lr:.3g}", suggestions[m].lr) for m in (DEFAULT_METHOD, "tutorial") if m in suggestions
+    ]
     candidates += [(f"fixed {lr:g}", lr) for lr in FIXED_LRS]
     for label, lr in candidates:
         check = train_and_evaluate(lr, epochs=EPOCHS)
         checks.append({"label": label, "epochs": EPOCHS, **check})
-        rows.append((f"{EPOCHS} epochs at {label}", f"val acc {100 * check['val_accuracy']:.1f}%, "
-                     f"val loss {check['val_loss']:.4f}"))
+        rows.append(
+            (
+                f"{EPOCHS} epochs at {label}",
+                f"val acc {100 * check['val_accuracy']:.1f}%, val loss {check['val_loss']:.4f}",
+            )
+        )
     summary = {
         "steps": result.steps,
         "stop_reason": result.stop_reason,
