@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lrlab.cli import main
-from lrlab.tutorial.data import write_idx
 from lrlab.finder import METHODS
+from lrlab.tutorial.data import write_idx
 
 
 def test_json_schema_and_files(tmp_path, capsys):

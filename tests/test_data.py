@@ -22,7 +22,7 @@ def test_embedded_splits_are_disjoint_balanced_and_scaled():
     assert all_y.dtype == np.int64 and np.bincount(all_y).tolist() == [500] * 10
     assert (len(tr_y), len(te_y)) == (4000, 1000)
     assert np.bincount(te_y).tolist() == [100] * 10
-    assert 0.0 == all_x.min() and all_x.max() == 1.0
+    assert all_x.min() == 0.0 and all_x.max() == 1.0
     # Train and test together are exactly the 5,000 digits, each once.
     key = lambda x: {row.tobytes() for row in (x.reshape(len(x), -1) * 255).astype(np.uint8)}  # noqa: E731
     assert len(key(tr_x) | key(te_x)) == len(key(all_x))

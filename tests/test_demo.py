@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lrlab.tutorial import demo
 from lrlab.cli import main
+from lrlab.tutorial import demo
 
 
 def test_part1_reproduces_the_tutorial(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_rules_on_a_designed_curve():
     s = r.suggest()
     assert s.method == "steepest" and 10**-2.3 < s.lr < 10**-1.7
     assert s.lr_range is not None and s.lr_range[0] < s.lr < s.lr_range[1]
-    assert 10**-3 < s.lr_range[0] and s.lr_range[1] < 10**-1
+    assert s.lr_range[0] > 10**-3 and s.lr_range[1] < 10**-1
     assert abs(np.log10(r.lrs[s.index]) - np.log10(s.lr)) < 1e-12
     lo_i = int(np.argmin(r.smoothed[10:95])) + 10
     m = suggest(r, "minimum")

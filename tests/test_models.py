@@ -45,4 +45,4 @@ def test_unknown_model():
 def test_task_lists_the_registered_models():
     from lrlab.tutorial import models, task
 
-    assert task.MODELS == tuple(models.MODELS)
+    assert tuple(models.MODELS) == task.MODELS

@@ -89,8 +89,8 @@ def test_old_names_import_their_objects() -> None:
     import lrlab.tutorial.data
     from lrlab.compare import tune
     from lrlab.data.idx import read_idx
-    from lrlab.descent import DescentResult
     from lrlab.demo.part4_finder import train_and_evaluate
+    from lrlab.descent import DescentResult
     from lrlab.lab2d.compare import tune as new_tune
     from lrlab.lab2d.descent import DescentResult as NewResult
     from lrlab.tutorial.demo import part4_finder

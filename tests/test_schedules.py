@@ -45,10 +45,10 @@ def tutorial_schedules(base_lr: float = 0.1) -> dict[str, Callable[[Any], float]
     def exponential_decay(epoch: Any, k: float = 0.05) -> float:
         return base_lr * np.exp(-k * epoch)
 
-    def cosine_annealing(epoch: Any, T_max: int = 100, eta_min: float = 0.001) -> float:  # noqa: N803
+    def cosine_annealing(epoch: Any, T_max: int = 100, eta_min: float = 0.001) -> float:
         return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * epoch / T_max)) / 2
 
-    def warmup_cosine_(epoch: Any, warmup: int = 10, T_max: int = 100) -> float:  # noqa: N803
+    def warmup_cosine_(epoch: Any, warmup: int = 10, T_max: int = 100) -> float:
         if epoch < warmup:
             return base_lr * epoch / warmup
         return cosine_annealing(epoch - warmup, T_max - warmup)

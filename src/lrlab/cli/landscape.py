@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 
 from lrlab._checks import check_int, check_real
-from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
-from lrlab.cli._common import progress_bar
+from lrlab.cli._common import (
+    add_json_argument,
+    add_out_argument,
+    check_out,
+    out_dir,
+    print_json,
+    print_table,
+    progress_bar,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

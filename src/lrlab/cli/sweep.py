@@ -15,8 +15,16 @@ from typing import Any
 import numpy as np
 
 from lrlab._checks import check_int
-from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
-from lrlab.cli._common import dist_session, progress_bar
+from lrlab.cli._common import (
+    add_json_argument,
+    add_out_argument,
+    check_out,
+    dist_session,
+    out_dir,
+    print_json,
+    print_table,
+    progress_bar,
+)
 from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
 
 FIGURE, TABLE = "sweep.png", "sweep.csv"

@@ -81,7 +81,7 @@ class Schedule:
         [0.1, 0.0505]
     """
 
-    __slots__ = ("_body", "name", "params", "lo", "hi", "depth", "size")
+    __slots__ = ("_body", "depth", "hi", "lo", "name", "params", "size")
     depth: int
     size: int
 

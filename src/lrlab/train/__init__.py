@@ -28,8 +28,10 @@ from lrlab.train.contract import (
     as_loss,
     batch_size,
     check_loss,
+    criterion_step,
+    functional_step,
+    make_step,
 )
-from lrlab.train.contract import criterion_step, functional_step, make_step
 from lrlab.train.guard import StateGuard, TrainModes
 from lrlab.train.step import eval_loss, train_step
 

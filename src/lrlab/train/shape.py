@@ -193,10 +193,8 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, moment
         first = fn(0)
     except Exception:  # not a step -> factor function: maybe a factory of schedulers
         first = None
-    if (
-        isinstance(first, numbers.Real)
-        and not isinstance(first, bool)
-        or (isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0)
+    if (isinstance(first, numbers.Real) and not isinstance(first, bool)) or (
+        isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0
     ):
         values = [float(first)]
         for t in range(1, total_steps):
