@@ -172,6 +172,17 @@ def log_grid(low: float, high: float, per_decade: int = 6) -> tuple[float, ...]:
     return tuple(float(f"{v:.6g}") for v in np.geomspace(low, high, n))
 
 
+def _extend_down(grid: tuple[float, ...], n: int) -> tuple[float, ...]:
+    """``grid`` with ``n`` more LRs below it at the same log spacing (the grid's own values kept exactly).
+
+    Examples:
+        >>> _extend_down((0.01, 0.1, 1.0), 2)
+        (0.0001, 0.001, 0.01, 0.1, 1.0)
+    """
+    ratio = grid[1] / grid[0]
+    return tuple(float(f"{grid[0] / ratio**k:.6g}") for k in range(n, 0, -1)) + grid
+
+
 def _seeded(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
     # Initial weights from the seed; the global RNG is left as it was.
     with torch.random.fork_rng(devices=[]):
@@ -476,8 +487,9 @@ def _tasks() -> tuple[Task, ...]:
              description="16-64-64-1 GELU MLP, AdamW (wd 0.01), MSE on a random teacher net, batch 64, 3 epochs"),
         Task("moons-mlp-nesterov", 192, None, log_grid(1e-4, 10), _moons(32), "sgd",
              description="2-32-32-1 tanh MLP, SGD Nesterov 0.9, BCE on two moons, batch 32, 3 epochs"),
-        Task("char-lm-adamw", 400, "warmup_cosine(1.0, warmup=40, total=400, min_lr=0)", log_grid(1e-3, 3.0), lm,
-             "adam", warmup=40, corpus_sha256=digest,
+        Task("char-lm-adamw", 400, "warmup_cosine(1.0, warmup=40, total=400, min_lr=0)",
+             # First 1e-3..3; its best sat 4 LRs from the bottom within 7% of it, so 6 LRs went below (same step).
+             _extend_down(log_grid(1e-3, 3.0), 6), lm, "adam", warmup=40, corpus_sha256=digest,
              description="2-layer pre-LN causal transformer (d 64, 4 heads, context 64) on Python's help topics, "
                          "AdamW (0.9, 0.95; wd 0.1), batch 16"),
         Task("mnist-mixer-adamw", 300, "warmup_cosine(1.0, warmup=30, total=300, min_lr=0)", log_grid(3e-4, 3.0),
