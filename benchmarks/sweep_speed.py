@@ -26,6 +26,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -163,9 +164,9 @@ def main() -> None:
         sequential(task, 2)
         best_seq = best_vmap = float("inf")
         for _ in range(args.repeats):
-            dt, seq_final = timed(lambda: sequential(task, args.steps), device)
+            dt, seq_final = timed(partial(sequential, task, args.steps), device)
             best_seq = min(best_seq, dt)
-            dt, vmap_final = timed(lambda: vmapped(task, args.steps), device)
+            dt, vmap_final = timed(partial(vmapped, task, args.steps), device)
             best_vmap = min(best_vmap, dt)
         rel = np.abs(seq_final - vmap_final) / np.maximum(np.abs(seq_final), 1e-12)
         copy_steps = args.k * args.steps

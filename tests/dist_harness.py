@@ -12,6 +12,7 @@ import os
 import socket
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 
@@ -44,10 +45,8 @@ def _worker(
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         queue.put((rank, "error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
     finally:
-        try:
+        with suppress(Exception):  # a peer may already be gone
             distributed.teardown(ctx)
-        except Exception:  # noqa: BLE001 - a peer may already be gone
-            pass
 
 
 def run_ranks(

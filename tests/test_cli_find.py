@@ -50,9 +50,9 @@ def test_table_output_is_reproducible_with_a_seed(tmp_path, capsys):
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "minimum *" in first and "Suggested learning rate (minimum)" in first and "lr_finder.png" in first
-    assert main(args + ["--json"]) == 0
+    assert main([*args, "--json"]) == 0
     a = json.loads(capsys.readouterr().out)
-    assert main(args + ["--json"]) == 0
+    assert main([*args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == a
 
 

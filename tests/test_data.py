@@ -147,7 +147,7 @@ def test_loaders_batches_and_determinism():
 
 def test_tensor_loader_errors():
     x, y = np.zeros((4, 1, 28, 28), np.float32), np.zeros(4, np.int64)
-    with pytest.raises(ValueError, match="batch_size must be .*>= 1, got 0"):
+    with pytest.raises(ValueError, match=r"batch_size must be .*>= 1, got 0"):
         tensor_loader(x, y, 0)
     with pytest.raises(ValueError, match="same length"):
         tensor_loader(x, y[:3], 2)

@@ -110,7 +110,7 @@ def test_bad_input(kwargs: dict, match: str) -> None:
 
 
 def test_steps_must_be_an_integer() -> None:
-    with pytest.raises(TypeError, match="steps must be an int.*got .*2.5"):
+    with pytest.raises(TypeError, match=r"steps must be an int.*got .*2\.5"):
         descent.gradient_descent(TUTORIAL, [0.01], steps=2.5)  # type: ignore[arg-type]
 
 

@@ -159,7 +159,7 @@ def test_everything_is_restored(opt_name, exit_kind):
         result = lrlab.find_lr(model, opt, crit, loader, **kwargs)
         assert result.steps >= 2
     else:
-        with pytest.raises(raises, match="stop here|loader stops"):
+        with pytest.raises(raises, match=r"stop here|loader stops"):
             lrlab.find_lr(model, opt, crit, loader, **kwargs)
     _assert_same(before, model, opt)
     # The strongest check: training on gives bitwise the weights of a model never tested.
@@ -174,7 +174,7 @@ def test_everything_is_restored(opt_name, exit_kind):
 
 
 def test_restore_after_non_finite_and_bad_loss():
-    model, opt, crit = _trained("sgd")
+    model, opt, _ = _trained("sgd")
     before = _snapshot(model, opt)
     with pytest.raises(ValueError, match="the loss must be a scalar tensor, got shape \\(16,\\)"):
         lrlab.find_lr(model, opt, nn.CrossEntropyLoss(reduction="none"), _data(), num_iter=5)

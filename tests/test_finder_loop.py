@@ -62,7 +62,7 @@ def test_parity_with_a_hand_written_loop(opt_name, accumulation_steps):
     num_iter = 40
     runs = []
     for _ in range(2):
-        model, data = _problem()
+        model, _ = _problem()
         groups = [{"params": model[0].parameters(), "lr": 0.2}, {"params": model[2].parameters(), "lr": 0.05}]
         opt = torch.optim.SGD(groups, momentum=0.9) if opt_name == "sgd" else torch.optim.Adam(groups)
         runs.append((model, opt))
@@ -327,7 +327,7 @@ def test_lagged_chunks_give_the_same_record(monkeypatch, every):
         model, data = _problem(dtype=torch.float32)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         steps = []
-        opt.register_step_post_hook(lambda o, a, k: steps.append(1))
+        opt.register_step_post_hook(lambda o, a, k, steps=steps: steps.append(1))
         r = lrlab.find_lr(
             model,
             opt,

@@ -38,7 +38,7 @@ def test_seeded_build_is_reproducible_and_leaves_global_rng():
 def test_unknown_model():
     with pytest.raises(ValueError, match="model must be one of 'mlp', 'cnn', got 'resnet'"):
         build_model("resnet")
-    with pytest.raises(ValueError, match="seed must be .*>= 0, got -1"):
+    with pytest.raises(ValueError, match=r"seed must be .*>= 0, got -1"):
         build_model("mlp", seed=-1)
 
 

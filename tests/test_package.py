@@ -107,7 +107,7 @@ def test_old_names_are_attributes_of_lrlab(name: str) -> None:
 
 
 def test_an_unknown_module_under_an_old_name_is_not_found() -> None:
-    with pytest.raises(ModuleNotFoundError, match="lrlab.demo.part9"):
+    with pytest.raises(ModuleNotFoundError, match=r"lrlab\.demo\.part9"):
         import lrlab.demo.part9  # noqa: F401
     import importlib.util
 
@@ -140,9 +140,9 @@ def test_all_lists_the_library_and_every_name_resolves() -> None:
         for name in package.__all__:
             assert getattr(package, name) is not None, (package.__name__, name)
         assert sorted(package.__all__) == dir(package)
-    with pytest.raises(AttributeError, match="module 'lrlab.lab2d' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"module 'lrlab\.lab2d' has no attribute 'nope'"):
         lrlab.lab2d.nope  # noqa: B018
-    with pytest.raises(AttributeError, match="module 'lrlab.tutorial' has no attribute 'nope'"):
+    with pytest.raises(AttributeError, match=r"module 'lrlab\.tutorial' has no attribute 'nope'"):
         lrlab.tutorial.nope  # noqa: B018
 
 

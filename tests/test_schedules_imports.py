@@ -58,7 +58,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return path[path.index(nxt) :] + [nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         path.pop()
@@ -134,5 +134,5 @@ def test_pickling_calls_the_factory_without_parsing(schedule: S.Schedule, monkey
 
 
 def test_rebuilding_an_unknown_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="name must be a registered schedule \\(constant, .*\\), got 'nope'"):
+    with pytest.raises(ValueError, match=r"name must be a registered schedule \(constant, .*\), got 'nope'"):
         _base.rebuild("nope", {})

@@ -44,7 +44,7 @@ def test_brackets_inside_quotes_do_not_count_as_nesting() -> None:
         S.parse("cyclic(0.1, 0.2, mode='" + "(" * 500 + "')")
     # ... and closing ones inside quotes do not hide real nesting either.
     sneaky = "".join("product([constant(1.0), constant(1.0, x=')))))))))'), " for _ in range(100))
-    with pytest.raises(ValueError, match="at most 64 deep, got 201$"):
+    with pytest.raises(ValueError, match=r"at most 64 deep, got 201$"):
         S.parse(sneaky)
 
 

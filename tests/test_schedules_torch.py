@@ -111,9 +111,9 @@ def test_errors() -> None:
     p = torch.nn.Parameter(torch.zeros(1))
     with pytest.raises(TypeError, match="schedule must be a callable"):
         S.to_torch(0.1, torch.optim.SGD([p], lr=1.0))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer, got list"):
+    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer, got list"):
         S.to_torch(SCHEDULE, [p])  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="first param group's lr must be > 0.*got 0.0"):
+    with pytest.raises(ValueError, match=r"first param group's lr must be > 0.*got 0\.0"):
         S.to_torch(SCHEDULE, torch.optim.SGD([p], lr=0.0))
 
 
@@ -176,7 +176,7 @@ def test_a_bad_rate_is_refused_at_the_step_it_appears(bad: float, shown: str) ->
 
 def test_a_bad_rate_at_step_zero_is_refused_when_the_scheduler_is_made() -> None:
     opt = one_param_sgd()
-    with pytest.raises(ValueError, match="got -1.0 at step 0 from <function"):
+    with pytest.raises(ValueError, match=r"got -1\.0 at step 0 from <function"):
         S.to_torch(lambda k: -1.0, opt)
     assert opt.param_groups[0]["lr"] == 1.0  # the optimizer never saw it
 
@@ -195,12 +195,12 @@ def test_a_schedule_whose_bounds_allow_a_bad_rate_is_refused_up_front() -> None:
     negative = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, -1.0, 0.1)
     with pytest.raises(
         ValueError,
-        match="schedule must keep its learning rates finite and >= 0, got bounds "
-        "\\[-1.0, 0.1\\] for constant\\(base_lr=0.1\\)",
+        match=r"schedule must keep its learning rates finite and >= 0, got bounds "
+        r"\[-1\.0, 0\.1\] for constant\(base_lr=0\.1\)",
     ):
         S.to_torch(negative, one_param_sgd())
     unbounded = Schedule(lambda t: np.full(t.shape, 0.1), "constant", {"base_lr": 0.1}, 0.0, float("inf"))
-    with pytest.raises(ValueError, match="got bounds \\[0.0, inf\\]"):
+    with pytest.raises(ValueError, match=r"got bounds \[0\.0, inf\]"):
         S.to_torch(unbounded, one_param_sgd())
 
 
@@ -220,9 +220,9 @@ def test_groups_with_a_non_finite_rate_are_refused() -> None:
         p, q = (torch.nn.Parameter(torch.zeros(1)) for _ in range(2))
         return torch.optim.SGD([{"params": [p], "lr": lr0}, {"params": [q], "lr": lr1}])
 
-    with pytest.raises(ValueError, match="the first param group's lr must be > 0 and finite .*, got inf"):
+    with pytest.raises(ValueError, match=r"the first param group's lr must be > 0 and finite .*, got inf"):
         S.to_torch(SCHEDULE, opt(float("inf"), 0.1))
-    with pytest.raises(ValueError, match="first param group's lr must be > 0.*got nan"):
+    with pytest.raises(ValueError, match=r"first param group's lr must be > 0.*got nan"):
         S.to_torch(SCHEDULE, opt(float("nan"), 0.1))
     with pytest.raises(
         ValueError, match="param group 1's lr must be >= 0 and finite \\(its ratio to group 0 is kept\\), got nan"

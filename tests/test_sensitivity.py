@@ -70,7 +70,7 @@ def test_bad_tolerance(kwargs: dict, match: str) -> None:
 
 
 def test_bad_grid() -> None:
-    with pytest.raises(ValueError, match="num must be .*, got 1"):
+    with pytest.raises(ValueError, match=r"num must be .*, got 1"):
         sensitivity.default_grid(1)
     with pytest.raises(ValueError, match="0 < low < high"):
         sensitivity.default_grid(10, 1.0, 0.1)

@@ -95,7 +95,7 @@ def test_mode_vmap_raises_instead_of_falling_back() -> None:
     with pytest.raises(RuntimeError, match="item"):
         run(mlp(nn.BatchNorm1d(8, momentum=None)), mode="vmap")
     model = mlp()
-    with pytest.raises(ValueError, match="mode='vmap' needs a fused update.*RMSprop"):
+    with pytest.raises(ValueError, match=r"mode='vmap' needs a fused update.*RMSprop"):
         run(model, optimizer=torch.optim.RMSprop(model.parameters()), mode="vmap")
 
 
@@ -234,9 +234,9 @@ def test_bad_input_raises_clear_errors(kwargs: dict[str, Any], error: type[Excep
 
 def test_bad_model_or_optimizer() -> None:
     model, other = mlp(), mlp()
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         sweep_lr("net", torch.optim.SGD(model.parameters()), nn.MSELoss(), data(), lrs=LRS, steps=1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+    with pytest.raises(TypeError, match=r"optimizer must be a torch\.optim\.Optimizer"):
         sweep_lr(model, "sgd", nn.MSELoss(), data(), lrs=LRS, steps=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a parameter of model"):
         run(model, optimizer=torch.optim.SGD(other.parameters(), lr=0.1))

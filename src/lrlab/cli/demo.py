@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             results.append(demo.run_part(key, out, progress=cb))
     summary = demo.write_summary(results, out)
     for r in results:
-        rows = list(r.rows) + [("figures", ", ".join(p.name for p in r.figures))]
+        rows = [*r.rows, ("figures", ", ".join(p.name for p in r.figures))]
         print_table(r.title, ["", "value"], rows)
     print(f"Figures and {summary.name} written to {out}/")
     return 0

@@ -142,7 +142,7 @@ def steepest(result: Curve, *, skip_start: int | None = None, skip_end: int | No
     Raises:
         ValueError: With fewer than 3 points left, or if the smoothed loss never falls.
     """
-    a, lrs, sm = _window(result, "steepest", skip_start, skip_end, 3)
+    _, lrs, sm = _window(result, "steepest", skip_start, skip_end, 3)
     grad = np.gradient(sm, np.log10(lrs))
     i = int(np.argmin(grad))
     if grad[i] >= 0:

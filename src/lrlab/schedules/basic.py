@@ -10,6 +10,7 @@ values agree to the last bit or, where torch updates recursively, to rounding.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def multistep(base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> 
     if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence) or not milestones:
         raise TypeError(f"milestones must be a non-empty list of integers, got {milestones!r}")
     ms = [integer("milestones", m, minimum=1) for m in milestones]
-    if any(b <= a for a, b in zip(ms, ms[1:])):
+    if any(b <= a for a, b in pairwise(ms)):
         raise ValueError(f"milestones must be strictly increasing, got {list(milestones)!r}")
     edges = np.array(ms, dtype=np.int64)
     return Schedule(

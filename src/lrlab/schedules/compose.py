@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
             f"boundaries must have one entry fewer than schedules ({len(parts) - 1}), got {show(list(boundaries))}"
         )
     bounds = [integer("boundaries", b, minimum=1) for b in boundaries]
-    if any(b <= a for a, b in zip(bounds, bounds[1:])):
+    if any(b <= a for a, b in pairwise(bounds)):
         raise ValueError(f"boundaries must be strictly increasing, got {show(list(boundaries))}")
     edges = np.array(bounds, dtype=np.int64)
     starts = np.array([0, *bounds], dtype=np.int64)

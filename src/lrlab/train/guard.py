@@ -107,7 +107,7 @@ def _save_value(v: Any) -> Any:
         return _Saved.of(v)
     try:
         return copy.deepcopy(v)
-    except Exception:  # an uncopyable hyperparameter (a callable): keep the object itself
+    except Exception:  # noqa: BLE001 - an uncopyable hyperparameter (a callable): keep the object itself
         return v
 
 
@@ -116,7 +116,7 @@ def _load_value(v: Any) -> Any:
         return v.restore()
     try:
         return copy.deepcopy(v)  # a fresh copy each time, so restore() can run twice
-    except Exception:
+    except Exception:  # noqa: BLE001 - uncopyable, as when it was saved
         return v
 
 

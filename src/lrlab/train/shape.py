@@ -191,7 +191,7 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, moment
     first: Any = None
     try:
         first = fn(0)
-    except Exception:  # not a step -> factor function: maybe a factory of schedulers
+    except Exception:  # noqa: BLE001 - not a step -> factor function: maybe a factory of schedulers
         first = None
     if (isinstance(first, numbers.Real) and not isinstance(first, bool)) or (
         isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0
@@ -217,7 +217,7 @@ def _from_factory(
     opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
     try:
         scheduler = factory(opt)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the user's factory: any failure is reported as the wrong kind
         raise TypeError(
             f"{name} must be a callable step -> factor or a factory optimizer -> LRScheduler, but calling it "
             f"with an optimizer raised {type(exc).__name__}: {exc}"
