@@ -47,6 +47,18 @@ def test_to_dict_is_strict_json_and_round_trips():
     assert math.isnan(back.losses[-1]) and back.monitor == "val" and back.stop_reason == "non-finite"
 
 
+def test_from_dict_refuses_a_doc_without_a_curve():
+    doc = _r().to_dict()
+    with pytest.raises(TypeError, match=r"doc must be a dict \(LRFinderResult\.to_dict\(\)'s output\), got list"):
+        LRFinderResult.from_dict([doc])  # type: ignore[arg-type]
+    del doc["mode"]
+    with pytest.raises(ValueError, match=r"doc must have every key .*, got none for \['mode'\]"):
+        LRFinderResult.from_dict(doc)
+    doc = {**_r().to_dict(), "smoothed": None}
+    with pytest.raises(ValueError, match=r"doc must have every key .*, got none for \['smoothed'\]"):
+        LRFinderResult.from_dict(doc)
+
+
 @pytest.mark.parametrize(
     ("kw", "match"),
     [

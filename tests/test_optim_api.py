@@ -149,7 +149,7 @@ def test_stateful_reset_and_repr() -> None:
     assert repr(opt) == "Adam(steps=1)"
     opt.reset()
     np.testing.assert_array_equal(opt.step(np.array([1.0]), np.array([1.0])), p)
-    with pytest.raises(TypeError, match="optimizer must be an lrlab.optim.Optimizer"):
+    with pytest.raises(TypeError, match=r"optimizer must be an lrlab\.optim\.Optimizer"):
         optim.Stateful((1, 2))  # type: ignore[arg-type]
 
 
@@ -228,6 +228,24 @@ def test_update_input_errors() -> None:
         optim.sgd(0.1).update(np.zeros(2), None, np.array([1, 2], dtype=np.int64))
     with pytest.raises(TypeError, match="grads must be a floating-point array, got dtype bool"):
         optim.sgd(0.1).update(np.array([True, False]), None, np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    ("make", "other", "field"),
+    [
+        (lambda: optim.sgd(0.1, momentum=0.9), lambda: optim.sgd(0.1), "momentum_buffer"),
+        (lambda: optim.rmsprop(0.1, centered=True), lambda: optim.rmsprop(0.1), "grad_avg"),
+        (lambda: optim.rmsprop(0.1, momentum=0.5), lambda: optim.rmsprop(0.1), "momentum_buffer"),
+        (lambda: optim.adam(0.1, amsgrad=True), lambda: optim.adam(0.1), "max_exp_avg_sq"),
+    ],
+    ids=["sgd-momentum", "rmsprop-centered", "rmsprop-momentum", "adam-amsgrad"],
+)
+def test_a_state_made_with_other_settings_is_refused(make, other, field: str) -> None:
+    p = np.zeros(2)
+    state = other().init(p)
+    state = state._replace(count=1)  # past the first step, where the buffer is read
+    with pytest.raises(TypeError, match=rf"state\.{field} must be an array for these settings, got None; make the"):
+        make().update(np.ones(2), state, p)
 
 
 def test_schedule_returning_bad_value_raises() -> None:

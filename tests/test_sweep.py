@@ -99,6 +99,24 @@ def test_mode_vmap_raises_instead_of_falling_back() -> None:
         run(model, optimizer=torch.optim.RMSprop(model.parameters()), mode="vmap")
 
 
+def test_the_vmapped_engine_refuses_a_plan_without_fused_rules() -> None:
+    from lrlab.sweep._engine import run_vmapped
+    from lrlab.sweep._plan import make_plan
+
+    model = mlp()
+    plan = make_plan(model, torch.optim.RMSprop(model.parameters()))
+    with pytest.raises(ValueError, match=r"mode='vmap' needs a fused update, but .*RMSprop"):
+        run_vmapped(plan, None, torch.tensor(LRS), None, 5, None, set(), None, 0, None)  # type: ignore[arg-type]
+
+
+def test_weighted_mean_of_no_batches_is_refused() -> None:
+    from lrlab.sweep._common import weighted_mean
+
+    assert weighted_mean([(torch.tensor([1.0, 3.0]), 1), (torch.tensor([2.0, 6.0]), 3)]).tolist() == [1.75, 5.25]
+    with pytest.raises(ValueError, match="parts must hold at least one batch, got none"):
+        weighted_mean([])
+
+
 def test_optimizer_without_fused_rule_runs_sequentially_with_the_real_optimizer() -> None:
     model, loader = mlp(), data()
     with pytest.warns(SweepFallbackWarning, match="RMSprop has no fused rule"):

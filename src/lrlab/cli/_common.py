@@ -36,7 +36,7 @@ def add_out_argument(parser: argparse.ArgumentParser, default: str = "lrlab-out"
     parser.add_argument("--out", default=default, metavar="DIR", help=f"output folder (default: {default})")
 
 
-def add_json_argument(parser: argparse.ArgumentParser) -> None:
+def add_json_argument(parser: argparse._ActionsContainer) -> None:
     """Add ``--json`` (print one JSON object on stdout instead of a table)."""
     parser.add_argument("--json", action="store_true", help="print one JSON object for programs")
 

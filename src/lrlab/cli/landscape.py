@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from lrlab._checks import check_int, check_real
 from lrlab.cli._common import (
@@ -53,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
             sens = sensitivity.sensitivity(
                 land, sensitivity.default_grid(), steps=args.steps, start=start, bound=args.bound, progress=cb
             )
-    runs = [
+    runs: list[dict[str, Any]] = [
         {
-            "lr": float(result.lrs[k]),
+            "lr": float(lrs[k]),
             "final_loss": float(result.final_loss[k]),
             "final_position": [float(v) for v in result.final_position[k]],
             "steps": int(result.steps[k]),

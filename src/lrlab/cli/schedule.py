@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="list every schedule and its parameters")
     add_out_argument(p)
     fmt = p.add_mutually_exclusive_group()
-    add_json_argument(fmt)  # type: ignore[arg-type]
+    add_json_argument(fmt)
     fmt.add_argument("--csv", action="store_true", help="print step,lr columns (one lr column per SPEC)")
     p.set_defaults(func=run)
 

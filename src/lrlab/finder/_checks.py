@@ -44,5 +44,5 @@ def amp_dtype(amp: Any, device: torch.device) -> torch.dtype | None:
     if amp is True:
         return torch.float16 if device.type == "cuda" else torch.bfloat16
     if amp in (torch.float16, torch.bfloat16):
-        return amp  # type: ignore[no-any-return]
+        return amp
     raise ValueError(f"amp must be False, True, torch.float16 or torch.bfloat16, got {amp!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -178,9 +179,9 @@ def find_lr(
     n = len(record.losses)
     return LRFinderResult(
         lrs=lrs[:n],
-        losses=record.losses,
-        smoothed=monitor.smoothed,
-        val_losses=record.val_losses,
+        losses=np.asarray(record.losses),
+        smoothed=np.asarray(monitor.smoothed),
+        val_losses=None if record.val_losses is None else np.asarray(record.val_losses),
         stop_reason=monitor.stop_reason or COMPLETED,
         start_lr=float(start_lr),
         end_lr=float(end_lr),
@@ -195,7 +196,11 @@ def find_lr(
 def _lr_setter(group: dict[str, Any], ratio: float) -> Callable[[float], None]:
     if isinstance(group["lr"], torch.Tensor):  # a tensor LR (capturable optimizers): keep the object
         lr_tensor = group["lr"]
-        return lambda lr: lr_tensor.fill_(lr * ratio)  # type: ignore[no-any-return]
+
+        def fill_lr(lr: float) -> None:
+            lr_tensor.fill_(lr * ratio)
+
+        return fill_lr
 
     def set_lr(lr: float) -> None:
         group["lr"] = lr * ratio

@@ -136,19 +136,21 @@ class LRFinderResult:
     def from_dict(cls, doc: dict[str, Any]) -> LRFinderResult:
         """Rebuild a result from :meth:`to_dict`'s output (``None`` becomes ``NaN``)."""
 
-        def arr(values: list[float | None] | None) -> np.ndarray | None:
-            return None if values is None else np.array([math.nan if v is None else v for v in values])
+        def arr(values: list[float | None]) -> np.ndarray:
+            return np.array([math.nan if v is None else v for v in values])
 
+        curves = ("lrs", "losses", "smoothed")
         keys = ("stop_reason", "start_lr", "end_lr", "num_iter", "mode", "smooth", "diverge_th", "monitor")
         if not isinstance(doc, dict):
             raise TypeError(f"doc must be a dict (LRFinderResult.to_dict()'s output), got {type(doc).__name__}")
-        missing = [k for k in ("lrs", "losses", "smoothed", *keys) if k not in doc]
+        missing = [k for k in (*curves, *keys) if k not in doc or (k in curves and doc[k] is None)]
         if missing:
             raise ValueError(f"doc must have every key of LRFinderResult.to_dict()'s output, got none for {missing}")
+        val_losses = doc.get("val_losses")
         return cls(
             lrs=arr(doc["lrs"]),
             losses=arr(doc["losses"]),
             smoothed=arr(doc["smoothed"]),
-            val_losses=arr(doc.get("val_losses")),
+            val_losses=None if val_losses is None else arr(val_losses),
             **{k: doc[k] for k in keys},
         )

@@ -16,14 +16,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
 Array = np.ndarray
 Params = np.ndarray
 Schedule = Callable[[int], Any]
-LearningRate = Union[float, Array, Schedule]
+LearningRate = float | Array | Schedule
 OptState = Any
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "check_flag",
     "check_real",
     "check_grads",
+    "state_array",
     "lerp",
     "weight_decay_step",
     "prepare",
@@ -64,6 +65,14 @@ def check_real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     return float(value)
+
+
+@overload
+def check_lr(lr: float) -> float: ...
+@overload
+def check_lr(lr: Array) -> Array: ...
+@overload
+def check_lr(lr: LearningRate) -> LearningRate: ...
 
 
 def check_lr(lr: LearningRate) -> LearningRate:
@@ -103,17 +112,20 @@ def lr_at(lr: LearningRate, count: int, params: Params) -> float | Array:
         ValueError: If a schedule returns a negative or non-finite value, or the number of
             per-row rates does not match ``params.shape[0]``.
     """
+    rate: float | Array
     if callable(lr):
         value = lr(count)
-        lr = check_lr(np.asarray(value, dtype=float) if np.ndim(value) else float(value))
-    if isinstance(lr, np.ndarray):
-        if params.ndim == 0 or params.shape[0] != lr.shape[0]:
+        rate = check_lr(np.asarray(value, dtype=float)) if np.ndim(value) else check_lr(float(value))
+    else:
+        rate = lr
+    if isinstance(rate, np.ndarray):
+        if params.ndim == 0 or params.shape[0] != rate.shape[0]:
             raise ValueError(
-                f"lr has {lr.shape[0]} values, so params need a leading batch axis of that size, "
+                f"lr has {rate.shape[0]} values, so params need a leading batch axis of that size, "
                 f"got params of shape {params.shape}"
             )
-        return lr.reshape((-1,) + (1,) * (params.ndim - 1))
-    return lr
+        return rate.reshape((-1,) + (1,) * (params.ndim - 1))
+    return rate
 
 
 def check_params(params: Any, name: str = "params") -> Params:
@@ -134,6 +146,19 @@ def check_grads(grads: Any, params: Params) -> Array:
     if g.shape != params.shape:
         raise ValueError(f"grads must have the shape of params {params.shape}, got {g.shape}")
     return g
+
+
+def state_array(value: Array | None, name: str) -> Array:
+    """A field of an optimizer's state that its settings need (``init`` made it an array).
+
+    Raises:
+        TypeError: If it is ``None``: the state was made by an optimizer with other settings.
+    """
+    if value is None:
+        raise TypeError(
+            f"state.{name} must be an array for these settings, got None; make the state with this optimizer's init"
+        )
+    return value
 
 
 def check_nonneg(name: str, value: Any) -> float:

@@ -35,7 +35,8 @@ __all__ = ["AdagradState", "adagrad"]
 class AdagradState(NamedTuple):
     """State of :func:`adagrad`: step count and the running sum of squared gradients."""
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     sum: Array
 
 

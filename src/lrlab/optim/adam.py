@@ -30,6 +30,7 @@ from lrlab.optim._base import (
     lerp,
     lr_at,
     prepare,
+    state_array,
     weight_decay_step,
 )
 
@@ -46,7 +47,8 @@ class AdamState(NamedTuple):
         max_exp_avg_sq: Running maximum of ``v`` (``amsgrad`` only, else ``None``).
     """
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     exp_avg: Array
     exp_avg_sq: Array
     max_exp_avg_sq: Array | None
@@ -107,7 +109,7 @@ def adam(
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         max_sq = state.max_exp_avg_sq
         if amsgrad:
-            max_sq = np.maximum(max_sq, exp_avg_sq)
+            max_sq = np.maximum(state_array(max_sq, "max_exp_avg_sq"), exp_avg_sq)
             denom = np.sqrt(max_sq) / bias_correction2_sqrt + eps
         else:
             denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps

@@ -46,7 +46,8 @@ class NAdamState(NamedTuple):
         exp_avg_sq: Second-moment average ``v``.
     """
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     mu_product: float
     exp_avg: Array
     exp_avg_sq: Array

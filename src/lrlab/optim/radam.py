@@ -39,7 +39,8 @@ __all__ = ["RAdamState", "radam"]
 class RAdamState(NamedTuple):
     """State of :func:`radam`: step count and the two moment averages."""
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     exp_avg: Array
     exp_avg_sq: Array
 

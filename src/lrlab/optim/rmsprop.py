@@ -29,6 +29,7 @@ from lrlab.optim._base import (
     lerp,
     lr_at,
     prepare,
+    state_array,
 )
 
 __all__ = ["RMSpropState", "rmsprop"]
@@ -44,7 +45,8 @@ class RMSpropState(NamedTuple):
         momentum_buffer: Velocity ``b`` (``momentum > 0`` only, else ``None``).
     """
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     square_avg: Array
     grad_avg: Array | None
     momentum_buffer: Array | None
@@ -106,13 +108,13 @@ def rmsprop(
         square_avg = state.square_avg * alpha + (1 - alpha) * g * g
         grad_avg = state.grad_avg
         if centered:
-            grad_avg = lerp(grad_avg, g, 1 - alpha)
+            grad_avg = lerp(state_array(grad_avg, "grad_avg"), g, 1 - alpha)
             avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
         else:
             avg = np.sqrt(square_avg) + eps
         buf = state.momentum_buffer
         if momentum > 0:
-            buf = buf * momentum + g / avg
+            buf = state_array(buf, "momentum_buffer") * momentum + g / avg
             new = p - lr_t * buf
         else:
             new = p + (-lr_t * g) / avg

@@ -29,6 +29,7 @@ from lrlab.optim._base import (
     check_real,
     lr_at,
     prepare,
+    state_array,
 )
 
 __all__ = ["SGDState", "sgd", "momentum", "nesterov"]
@@ -42,7 +43,8 @@ class SGDState(NamedTuple):
         momentum_buffer: The velocity ``b``; ``None`` without momentum.
     """
 
-    count: int
+    # The field shadows tuple.count, as Python allows and mypy does not (optax's and torch's name for the step).
+    count: int  # type: ignore[assignment]
     momentum_buffer: Array | None
 
 
@@ -98,7 +100,10 @@ def sgd(
             g = g + weight_decay * p
         buf = state.momentum_buffer
         if momentum != 0:
-            buf = np.array(g) if state.count == 0 else buf * momentum + (1 - dampening) * g
+            if state.count == 0:
+                buf = np.array(g)
+            else:
+                buf = state_array(buf, "momentum_buffer") * momentum + (1 - dampening) * g
             g = g + momentum * buf if nesterov else buf
         return as_dtype(p - lr_t * g, p.dtype), SGDState(state.count + 1, buf)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -183,12 +184,13 @@ def animate_paths(comparison: Comparison, path: Path, fps: int = 15, max_frames:
 
     if fps < 1 or max_frames < 2:
         raise ValueError(f"fps must be >= 1 and max_frames >= 2, got fps={fps}, max_frames={max_frames}")
-    ax = new_axes(None, figsize=(10, 8))
-    fig = ax.figure
+    fig, ax = subplots(1, 1, figsize=(10, 8))
     fig.set_dpi(80)
     # The legend is built from the full paths; then the paths are emptied and regrown.
     lines = _draw_paths(comparison, ax)
     canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):  # the frames are read from Agg's pixel buffer
+        canvas = FigureCanvasAgg(fig)
     canvas.draw()
     # One palette for every frame, taken from the finished picture so that it holds
     # every path's colour: faster than a palette per frame, and no flicker.

@@ -19,7 +19,7 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from lrlab._checks import show
 
 # A vectorised body: int64 steps (1-D, all >= 0) -> float64 learning rates.
 Body = Callable[[np.ndarray], np.ndarray]
-Steps = Union[int, np.integer, np.ndarray, Sequence[int]]
+Steps = int | np.integer | np.ndarray | Sequence[int]
 F = TypeVar("F", bound=Callable[..., "Schedule"])
 
 # Steps are kept well inside int64 so that sums like ``step + shift`` cannot wrap.
@@ -243,10 +243,9 @@ def integer(name: str, value: Any, minimum: int = 0) -> int:
     """A whole number >= ``minimum`` (an integral float such as ``1e3`` is accepted)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be an integer, got {show(value)}")
-    if not isinstance(value, numbers.Integral):
-        if not (math.isfinite(value) and float(value).is_integer()):
-            raise ValueError(f"{name} must be an integer, got {show(value)}")
-    i = int(value)
+    if not isinstance(value, numbers.Integral) and not (math.isfinite(value) and float(value).is_integer()):
+        raise ValueError(f"{name} must be an integer, got {show(value)}")
+    i = int(value) if isinstance(value, numbers.Integral) else int(float(value))
     if i < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {show(value)}")
     if i > MAX_STEP:

@@ -138,6 +138,7 @@ def cosine_restarts(
     starts = _cycle_starts(cycle_steps, cycle_mult) if cycle_mult > 1 else None
 
     def body(t: np.ndarray) -> np.ndarray:
+        t_i: float | np.ndarray
         if starts is None:
             n, t_cur, t_i = t // cycle_steps, t % cycle_steps, float(cycle_steps)
         else:

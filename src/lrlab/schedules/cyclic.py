@@ -63,6 +63,7 @@ def cyclic(
         x = 1.0 + t / total_size - cycle
         scale_factor = np.where(x <= step_ratio, x / step_ratio, (x - 1) / (step_ratio - 1))
         base_height = (max_lr - base_lr) * scale_factor
+        scale: float | np.ndarray
         if mode == "triangular":
             scale = 1.0
         elif mode == "triangular2":

@@ -235,7 +235,7 @@ def _run(
                 plan = plan.freeze(exc.names)
             except BatchingFailed as exc:
                 if mode == "vmap":
-                    raise exc.__cause__ from None  # type: ignore[misc]
+                    raise (exc.__cause__ or exc) from None
                 reason = f"vmap cannot batch this model ({str(exc).splitlines()[0] if str(exc) else 'error'})"
                 break
     stream.keep_all = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,30 @@ def step_seed(base_seed: int, step: int, device: torch.device) -> None:
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
         torch.cuda.default_generators[index].manual_seed(seed)
+
+
+def weighted_mean(parts: Iterable[tuple[Tensor, int]]) -> Tensor:
+    """The mean loss over batches: ``sum(loss * n) / sum(n)`` in float64, added in the batches' order.
+
+    Args:
+        parts: ``(loss, n)`` per batch: the batch's mean loss (one value or one per copy) and its sample count.
+
+    Raises:
+        ValueError: If ``parts`` is empty.
+
+    Examples:
+        >>> weighted_mean([(torch.tensor(1.0), 3), (torch.tensor(2.0), 1)]).item()
+        1.25
+    """
+    total: Tensor | None = None
+    count = 0
+    for loss, n in parts:
+        weighted = loss.double() * n
+        total = weighted if total is None else total + weighted
+        count += n
+    if total is None:
+        raise ValueError("parts must hold at least one batch, got none")
+    return total / count
 
 
 def val_step_set(steps: int, val_every: int | None) -> list[int]:

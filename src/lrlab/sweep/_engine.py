@@ -24,7 +24,8 @@ from torch.func import vmap
 
 from lrlab._checks import Progress
 from lrlab.sweep._batches import BatchStream
-from lrlab.sweep._common import Outcome, step_seed
+from lrlab.sweep._common import Outcome, step_seed, weighted_mean
+from lrlab.sweep._optim import Rule
 from lrlab.sweep._plan import SweepPlan
 from lrlab.train.contract import ContractError, StepFn, functional_step
 from lrlab.train.guard import TrainModes
@@ -95,7 +96,13 @@ def run_vmapped(
         BatchingFailed: If the first step raises (vmap cannot batch the model, or a user
             error the sequential path will report plainly).
         UnusedParameters: If trainable parameters get no gradient on the first step.
+        ValueError: If the plan has no fused update (``plan.unsupported`` says why).
     """
+    rules: list[Rule] = []
+    for b in plan.buckets:
+        if b.rule is None:  # make_plan gives every bucket a rule, or none and a reason
+            raise ValueError(f"mode='vmap' needs a fused update, but {plan.unsupported}")
+        rules.append(b.rule)
     k = int(lrs.numel())
     model = plan.model
     with torch.no_grad():
@@ -120,8 +127,7 @@ def run_vmapped(
         modes.eval()
         try:
             with torch.no_grad():
-                total = sum(batched(params, buffers, b).double() * n for b, n in val)
-                return total / sum(n for _, n in val)  # type: ignore[no-any-return]
+                return weighted_mean((batched(params, buffers, b), n) for b, n in val)
         finally:
             modes.train()
 
@@ -150,18 +156,13 @@ def run_vmapped(
                 record = torch.empty(k, steps, dtype=loss.dtype, device=loss.device)
                 params = {n: _like_grad(p, grad_of[n]) for n, p in params.items()}
                 groups = [[params[n] for n in b.names] for b in plan.buckets]
-                states = [b.rule.init(g, lr) for b, g, lr in zip(plan.buckets, groups, bucket_lrs)]  # type: ignore[union-attr]
+                states = [rule.init(g, lr) for rule, g, lr in zip(rules, groups, bucket_lrs)]
             record[:, t] = loss
             if factors is not None:
                 step_lrs = [lr * factors[t] for lr in bucket_lrs]
-            for b, group, state, lr in zip(plan.buckets, groups, states, step_lrs):
-                b.rule.step_(
-                    group,
-                    [grad_of[n] for n in b.names],
-                    state,
-                    lr,
-                    t + 1,  # type: ignore[union-attr]
-                    None if momenta is None else momenta[t],
+            for b, rule, group, state, lr in zip(plan.buckets, rules, groups, states, step_lrs):
+                rule.step_(
+                    group, [grad_of[n] for n in b.names], state, lr, t + 1, None if momenta is None else momenta[t]
                 )
         if val is not None and t + 1 in val_at:
             val_rows.append(evaluate(val))

@@ -96,7 +96,7 @@ def make_plan(model: nn.Module, optimizer: torch.optim.Optimizer) -> SweepPlan:
                 )
             group_of[name_of[id(p)]] = g
     check_model_and_optimizer(model, optimizer)
-    trainable = {n: p for n, p in named.items() if n in group_of and p.requires_grad}
+    trainable: dict[str, Tensor] = {n: p for n, p in named.items() if n in group_of and p.requires_grad}
     if not trainable:
         raise ValueError("optimizer trains none of model's parameters (none is in it and requires grad)")
     groups = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from lrlab._checks import Progress
 from lrlab.sweep._batches import BatchStream
-from lrlab.sweep._common import Outcome, step_seed
+from lrlab.sweep._common import Outcome, step_seed, weighted_mean
 from lrlab.sweep._plan import SweepPlan
 from lrlab.train.contract import StepFn, functional_step
 from lrlab.train.guard import TrainModes
@@ -72,8 +72,7 @@ def run_sequential(
         modes.eval()
         try:
             with torch.no_grad():
-                total = sum(loss_fn(tensors, b).double() * n for b, n in val)
-                return total / sum(n for _, n in val)  # type: ignore[no-any-return]
+                return weighted_mean((loss_fn(tensors, b), n) for b, n in val)
         finally:
             modes.train()
 
@@ -96,14 +95,21 @@ def run_sequential(
                     elif "momentum" in g:
                         g["momentum"] = momenta[t]
 
-            def closure(t: int = t, batch: Any = batch) -> Tensor:
+            # Bound now: the closure belongs to this copy and this step.
+            def closure(
+                t: int = t,
+                batch: Any = batch,
+                optimizer: torch.optim.Optimizer = optimizer,
+                tensors: dict[str, Any] = tensors,
+            ) -> Tensor:
                 optimizer.zero_grad()
                 step_seed(base_seed, t, plan.device)
                 loss = loss_fn(tensors, batch)
                 loss.backward()
                 return loss
 
-            loss = optimizer.step(closure)
+            # torch types a closure as returning a float; it returns the loss tensor, and step() hands it back.
+            loss: Tensor = optimizer.step(closure)  # type: ignore[arg-type, assignment]
             if record is None:
                 record = torch.empty(k, steps, dtype=loss.dtype, device=loss.device)
             record[c, t] = loss.detach()

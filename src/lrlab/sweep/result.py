@@ -182,7 +182,7 @@ class SweepResult:
             lrs=cat([p.lrs for p in parts]),
             steps=first.steps,
             train_losses=cat([p.train_losses for p in parts]),
-            val_losses=None if first.val_losses is None else cat([p.val_losses for p in parts]),  # type: ignore[misc]
+            val_losses=None if first.val_losses is None else cat([p.val_losses for p in parts]),
             val_steps=first.val_steps,
             optimizer=first.optimizer,
             mode="vmap" if all(p.mode == "vmap" for p in parts) else "sequential",

@@ -45,9 +45,10 @@ def _move(obj: Any, device: torch.device, non_blocking: bool) -> Any:
         return obj if obj.device == device else obj.to(device, non_blocking=non_blocking)
     if isinstance(obj, Mapping):
         items = [(k, _move(v, device, non_blocking)) for k, v in obj.items()]
+        mapping_type: Any = type(obj)  # a concrete mapping class (the Mapping ABC takes no arguments)
         try:
-            return type(obj)(items)
-        except Exception:  # a mapping type that cannot be built from pairs
+            return mapping_type(items)
+        except Exception:  # noqa: BLE001 - a mapping type that cannot be built from pairs
             return dict(items)
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a namedtuple
         return type(obj)(*(_move(v, device, non_blocking) for v in obj))

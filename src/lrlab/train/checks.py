@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any
 
 import torch
@@ -101,9 +101,11 @@ def check_loader(name: str, loader: Any) -> None:
     """
     if loader is None or isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
         raise TypeError(f"{name} must be an iterable of batches (a DataLoader or a list), got {type(loader).__name__}")
+    if not isinstance(loader, Sized):  # an iterable without a length (a streaming loader, a generator)
+        return
     try:
-        size = len(loader)  # type: ignore[arg-type]
-    except TypeError:  # an iterable without a length (a streaming loader, a generator)
+        size = len(loader)
+    except TypeError:  # a length that refuses (a DataLoader over an IterableDataset)
         return
     if size == 0:
         raise ValueError(f"{name} must yield at least one batch, got an empty loader")

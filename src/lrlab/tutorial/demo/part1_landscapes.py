@@ -27,7 +27,7 @@ def run(out: Path, progress: Progress | None = None) -> PartResult:
     runs = []
     for k in range(len(result)):
         lr, loss, steps, div = (
-            float(result.lrs[k]),
+            float(land.lrs[k]),
             float(result.final_loss[k]),
             int(result.steps[k]),
             bool(result.diverged[k]),
