@@ -167,3 +167,16 @@ def test_bad_flags_are_refused_fast_and_before_torch(tmp_path: Path) -> None:
         assert rc == "2" and torch_loaded == "False", case
         assert float(seconds) < 1.0, (case, seconds)  # today's --num-iter 0 took 5.5 s
     assert not any(p.name == "lrlab-out" for p in tmp_path.iterdir())
+
+
+def test_tables_show_brackets_as_typed(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    cells = [("multistep(0.1, milestones=[30, 60])", "[bold]x[/bold]"), ("[red]", 1.5)]
+    _common.print_table("Spec [1] of [red]", ["spec [a]", "note"], cells)
+    out = capsys.readouterr().out
+    for text in ("multistep(0.1, milestones=[30, 60])", "[bold]x[/bold]", "[red]", "Spec [1] of [red]", "spec [a]"):
+        assert text in out, text
+    assert "\\[" not in out  # escaped once: no backslash shows
+    _common.print_table("t", ["a", "b"], [("[bold]x[/bold]", 1)], markup=True)
+    out = capsys.readouterr().out
+    assert "x" in out and "[bold]" not in out

@@ -89,16 +89,29 @@ def print_json(obj: Any) -> None:
     print(json.dumps(jsonable(obj), allow_nan=False))
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a readable table on stdout."""
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, markup: bool = False) -> None:
+    """Print a readable table on stdout.
+
+    Args:
+        title: The line above the table.
+        columns: The column headers (the first column is left-aligned, the others right-aligned).
+        rows: The cells, formatted by :func:`fmt`.
+        markup: Read the title, headers and cells as rich markup. Off by default: rich would take
+            ``[...]`` in a cell (a schedule's list, an optimizer's betas) for a style and drop it, so
+            every text is escaped and shows as typed.
+    """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    def text(value: str) -> str:
+        return value if markup else escape(value)
+
+    table = Table(title=text(title), title_justify="left")
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        table.add_column(text(col), justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(text(fmt(v)) for v in row))
     Console(soft_wrap=True).print(table)
 
 

@@ -81,18 +81,16 @@ def run(args: argparse.Namespace) -> int:
             writer.writerow([int(k), *(repr(float(v)) for v in column)])
         return 0
     out = out_dir(args.out)
-    from rich.markup import escape
-
     from lrlab.plots._figure import save
     from lrlab.plots.schedules import plot_schedules
 
     ax = plot_schedules(samples, log=args.log)
     path = save(ax.figure, out / FIGURE)
-    # rich reads "[...]" in a cell as markup (and drops it); a spec's lists must show as typed.
+    # print_table escapes every cell: a spec's lists ("[30, 60]") show as typed.
     print_table(
         f"Learning rates over steps 0..{args.steps - 1}",
         ["spec", "first", "last", "min", "max"],
-        [(escape(str(st["label"])), st["first"], st["last"], st["min"], st["max"]) for st in samples.stats()],
+        [(str(st["label"]), st["first"], st["last"], st["min"], st["max"]) for st in samples.stats()],
     )
     print(f"Figure: {path}")
     return 0
