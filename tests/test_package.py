@@ -122,6 +122,7 @@ def test_all_lists_the_library_and_every_name_resolves() -> None:
         "tutorial",
         "optim",
         "schedules",
+        "train",
         "finder",
         "sweep",
         "confirm",
@@ -144,6 +145,16 @@ def test_all_lists_the_library_and_every_name_resolves() -> None:
         lrlab.lab2d.nope  # noqa: B018
     with pytest.raises(AttributeError, match=r"module 'lrlab\.tutorial' has no attribute 'nope'"):
         lrlab.tutorial.nope  # noqa: B018
+
+
+def test_train_is_public_and_loads_torch_only_when_used() -> None:
+    code = (
+        "import sys, lrlab; before = 'torch' in sys.modules; "
+        "print(before, 'train' in lrlab.__all__, 'train' in dir(lrlab), "
+        "lrlab.train is sys.modules['lrlab.train'], 'torch' in sys.modules, callable(lrlab.train.to_device))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True", "True", "True", "True"]
 
 
 def test_sensitivity_and_compare_are_attributes() -> None:

@@ -49,6 +49,7 @@ _SUBMODULES = (
     "lab2d",
     "optim",
     "schedules",
+    "train",
     "finder",
     "sweep",
     "confirm",
