@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,23 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert lrlab.__version__ in capsys.readouterr().out
     assert main(["--help"]) == 0
     assert "landscape" in capsys.readouterr().out
+
+
+def test_the_version_is_written_once_and_agrees_with_the_installed_metadata(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importlib.metadata import version
+
+    installed = version("lrlab")
+    assert lrlab.__version__ == installed
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"lrlab {installed}"
+    proc = subprocess.run([sys.executable, "-m", "lrlab", "--version"], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == f"lrlab {installed}"
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "lrlab.__version__"}
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
