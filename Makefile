@@ -1,11 +1,11 @@
-# The README's two set-up commands: `make demo` and `make test`.
+# The README's two set-up commands: `make demo` and `make test` (the linters, then the tests).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 OUT    ?= lrlab-out
 
-.PHONY: demo test bench clean
+.PHONY: demo lint test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,8 @@ $(VENV)/.lrlab-base: $(PY) pyproject.toml constraints.txt
 	$(PIP) -e .
 	touch $@
 
-# The dev install includes the benchmarks' anchors (the bench extra), so that their tests run.
+# The dev install includes the linters (ruff, mypy) and the benchmarks' anchors (the bench extra), so that their
+# tests run.
 $(VENV)/.lrlab-dev: $(VENV)/.lrlab-base
 	$(PIP) -e ".[dev,bench]"
 	touch $@
@@ -24,7 +25,13 @@ $(VENV)/.lrlab-dev: $(VENV)/.lrlab-base
 demo: $(VENV)/.lrlab-base
 	$(VENV)/bin/lrlab demo --out $(OUT)
 
-test: $(VENV)/.lrlab-dev
+# ruff lints and checks the formatting of everything (src, tests, benchmarks, scripts); mypy checks the package.
+lint: $(VENV)/.lrlab-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy src/lrlab
+
+test: lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.lrlab-dev
