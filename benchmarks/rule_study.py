@@ -34,7 +34,7 @@ import quality_tasks as qt  # noqa: E402
 
 from lrlab.finder import find_lr  # noqa: E402
 from lrlab.sweep import sweep_lr  # noqa: E402
-from lrlab.train.shape import compress, shape_factors  # noqa: E402
+from lrlab.schedules.shape import compress, shape_factors  # noqa: E402
 
 CACHE = Path(__file__).with_name(".cache") / "study"
 HORIZONS = (16, 32, 64, 128)
@@ -140,13 +140,60 @@ def analyse(design: list[qt.Task]) -> None:
             print(f"  seed {seed}: own best {grid[int(np.argmin(seed_val))]:.3g} | {row} | {row2}")
 
 
+def interp_regret(task: qt.Task, orc: dict[str, Any], seed: int, lr: float) -> float:
+    """A cheap stand-in for training at ``lr``: the seed's oracle curve interpolated in log LR,
+    over its value at the oracle's best LR (for design iterations only; the suite trains for real)."""
+    grid = np.log10(np.asarray(task.grid))
+    val = np.asarray(orc["val"][str(seed)], dtype=float)
+    x = float(np.clip(np.log10(lr), grid[0], grid[-1]))
+    j = int(np.clip(np.searchsorted(grid, x), 1, len(grid) - 1))
+    a, b = val[j - 1], val[j]
+    if not (np.isfinite(a) and np.isfinite(b)):
+        got = a if x - grid[j - 1] < grid[j] - x else b
+    else:
+        got = a + (b - a) * (x - grid[j - 1]) / (grid[j] - grid[j - 1])
+    return float(got / val[int(orc["best_index"])])
+
+
+def evaluate(design: list[qt.Task], settings: dict[str, float]) -> None:
+    """Run the real suggest_lr on the design tasks (train loader only) and read regret off the oracle."""
+    from lrlab.confirm import rule, suggest_lr
+
+    for key, value in settings.items():
+        setattr(rule, key, type(getattr(rule, key))(value))
+    print("settings:", settings or "defaults")
+    for task in design:
+        path = qt.ORACLE_DIR / f"{task.name}.json"
+        if not path.exists():
+            continue
+        orc = qt.oracle(task)
+        best, lo, hi = band(np.asarray(task.grid), np.asarray(orc["mean"], dtype=float))
+        rows = []
+        for seed in qt.SEEDS:
+            s = task.build(seed)
+            t0 = time.perf_counter()
+            conf = suggest_lr(s.model, s.optimizer, s.criterion, s.train_loader, schedule=task.shape,
+                              total_steps=task.budget, seed=seed)
+            rows.append((conf.lr, lo <= conf.lr <= hi, interp_regret(task, orc, seed, conf.lr), conf.cost_steps,
+                         time.perf_counter() - t0, [f"{r.lr:.3g}/{r.how}" for r in conf.rounds]))
+        print(f"{task.name:22s} band {lo:.3g}..{hi:.3g} | " + " | ".join(
+            f"{lr:.3g} {'IN ' if ok else 'out'} r={reg:.2f} c={c} {w:.0f}s {rs}" for lr, ok, reg, c, w, rs in rows),
+            flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--analyse", action="store_true", help="only analyse cached data")
     p.add_argument("--tasks", default=None, help="comma list of design tasks (default: all design tasks)")
+    p.add_argument("--evaluate", action="store_true", help="run suggest_lr on the design tasks, regret from the oracle")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a constant of lrlab.confirm.rule for --evaluate")
     args = p.parse_args()
     names = None if args.tasks is None else args.tasks.split(",")
     design = [t for t in qt.tasks() if not t.held_out and (names is None or t.name in names)]
+    if args.evaluate:
+        evaluate(design, dict(kv.split("=", 1) for kv in args.set))
+        return
     if not args.analyse:
         for task in design:
             for seed in qt.SEEDS:
@@ -158,3 +205,31 @@ def main() -> None:
 if __name__ == "__main__":
     torch.set_num_threads(torch.get_num_threads())
     main()
+
+
+def horizon_table(design: list[qt.Task]) -> None:
+    """For each design task and horizon: where the full-grid vertex of the short runs lands (log10 error
+    against the oracle's best, in-band count, interpolated regret)."""
+    from lrlab.confirm.rule import locate, score_copies
+
+    for task in design:
+        path = qt.ORACLE_DIR / f"{task.name}.json"
+        if not path.exists():
+            continue
+        orc = qt.oracle(task)
+        grid = np.asarray(task.grid)
+        best, lo, hi = band(grid, np.asarray(orc["mean"], dtype=float))
+        out: dict[str, list[str]] = {}
+        for seed in qt.SEEDS:
+            p = CACHE / f"{task.name}-{seed}.json"
+            if not p.exists():
+                continue
+            doc = json.loads(p.read_text())
+            for h, sw in doc["sweeps"].items():
+                losses = np.asarray([[np.nan if v is None else v for v in row] for row in sw["train_losses"]])
+                lr, _ = locate(grid, score_copies(losses))
+                out.setdefault(h, []).append(
+                    f"{np.log10(lr / best):+.2f}{'*' if lo <= lr <= hi else ' '}r{interp_regret(task, orc, seed, lr):.2f}")
+        print(f"{task.name:20s} best {best:.3g} band {lo:.3g}..{hi:.3g}")
+        for h, cells in out.items():
+            print(f"   H{h:>4}: " + "  ".join(cells))

@@ -157,9 +157,10 @@ def test_range_test_and_suggest_lr_take_dict_batches() -> None:
     before = copy.deepcopy(model.state_dict())
     result = lrlab.find_lr(model, opt, None, data, step_fn=step_fn, start_lr=1e-5, end_lr=10, num_iter=30)
     assert result.steps >= 10 and np.isfinite(result.losses[:10]).all()
-    conf = lrlab.suggest_lr(model, opt, None, data, step_fn=step_fn, num_iter=30, num_lrs=3, sweep_steps=8, seed=0)
+    shape = {"schedule": "warmup_cosine(1.0, warmup=20, total=200)", "total_steps": 200}
+    conf = lrlab.suggest_lr(model, opt, None, data, step_fn=step_fn, num_iter=30, seed=0, **shape)
     via_options = lrlab.suggest_lr(
-        model, opt, None, data, range_test_options={"step_fn": step_fn}, num_iter=30, num_lrs=3, sweep_steps=8, seed=0
+        model, opt, None, data, range_test_options={"step_fn": step_fn}, num_iter=30, seed=0, **shape
     )
     assert conf.lr == via_options.lr and conf.lr > 0
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())

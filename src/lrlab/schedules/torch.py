@@ -18,7 +18,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from lrlab._checks import show
 from lrlab.schedules._base import Schedule
 
-__all__ = ["ScheduleLR", "to_torch"]
+__all__ = ["ScheduleLR", "to_torch", "sample_scheduler"]
 
 
 def _number(value: Any) -> float | None:
@@ -138,3 +138,51 @@ def to_torch(schedule: Callable[[int], float], optimizer: Optimizer) -> Schedule
         0.1
     """
     return ScheduleLR(optimizer, schedule)
+
+
+def sample_scheduler(factory: Callable[[Optimizer], Any], total_steps: int, *,
+                     name: str = "schedule") -> tuple[list[float], list[float]]:
+    """Run ``factory`` (``optimizer -> LRScheduler``) on a private one-parameter SGD at LR 1 and read
+    the LR and the momentum it sets before each of ``total_steps`` steps (the user's optimizer is
+    never touched).
+
+    Raises:
+        TypeError: If calling it raises, or it returns no ``LRScheduler`` (``ReduceLROnPlateau``,
+            which follows metrics, has no shape to read).
+
+    Examples:
+        >>> from torch.optim.lr_scheduler import StepLR
+        >>> sample_scheduler(lambda opt: StepLR(opt, step_size=2, gamma=0.5), 4)[0]
+        [1.0, 1.0, 0.5, 0.5]
+    """
+    import warnings
+
+    import torch
+    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    from lrlab._checks import show
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
+    try:
+        scheduler = factory(opt)
+    except Exception as exc:
+        raise TypeError(
+            f"{name} must be a callable step -> factor or a factory optimizer -> LRScheduler, but calling it "
+            f"with an optimizer raised {type(exc).__name__}: {exc}"
+        ) from None
+    if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+        hint = "; ReduceLROnPlateau follows metrics and has no shape to read" if isinstance(
+            scheduler, ReduceLROnPlateau) else ""
+        raise TypeError(f"{name} must return a torch LRScheduler when called with an optimizer, "
+                        f"got {show(scheduler)}{hint}")
+    lrs: list[float] = []
+    moms: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the private optimizer never sees a gradient
+        for _ in range(total_steps):
+            lrs.append(float(opt.param_groups[0]["lr"]))
+            moms.append(float(opt.param_groups[0]["momentum"]))
+            opt.step()
+            scheduler.step()
+    return lrs, moms

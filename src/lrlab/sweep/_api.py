@@ -23,7 +23,7 @@ from lrlab.sweep.result import SweepResult
 from lrlab.train.checks import check_loader, unwrap
 from lrlab.train.contract import Criterion, StepFn, make_step
 from lrlab.train.guard import TrainModes
-from lrlab.train.shape import Shape, schedule_shape
+from lrlab.schedules.shape import Shape, schedule_shape
 
 MODES = ("auto", "vmap", "sequential")
 # The most copies one sweep trains (each holds a copy of the model and its optimizer state).
@@ -109,7 +109,7 @@ def sweep_lr(
         steps: Training steps per copy (>= 1).
         schedule: The LR schedule's shape over the ``steps`` steps (peak 1): ``None``
             (constant), an lrlab Schedule or spec, a callable ``step -> factor``, a factory
-            ``optimizer -> LRScheduler``, or ``steps`` factors (:mod:`lrlab.train.shape`).
+            ``optimizer -> LRScheduler``, or ``steps`` factors (:mod:`lrlab.schedules.shape`).
         step_fn: ``step_fn(model, batch) -> loss`` (or an output with ``.loss``) for batches
             that are not ``(x, y)`` pairs, as in :func:`lrlab.find_lr`; it is run on each
             copy's tensors through ``torch.func.functional_call``.

@@ -9,26 +9,28 @@ does with ``lr_lambda``. The shape may be given as
 * a callable ``step -> factor`` (a ``LambdaLR`` ``lr_lambda``), peak 1;
 * a factory ``optimizer -> torch LRScheduler`` whose peak is the optimizer's LR, e.g.
   ``lambda opt: OneCycleLR(opt, max_lr=opt.param_groups[0]["lr"], total_steps=N)``: it is
-  run on a private one-parameter optimizer at LR 1 to read its factors (the user's
-  optimizer is never touched; a scheduler that reads metrics cannot be sampled so);
+  run on a private one-parameter optimizer at LR 1 to read its factors, and the momentum it
+  sets (the user's optimizer is never touched; a scheduler that reads metrics cannot be
+  sampled so; the torch adapter, :mod:`lrlab.schedules.torch`, does the sampling);
 * a sequence of per-step factors.
 
 Peak 1 means the largest factor over the steps is 1 (to 1e-6): the LR a suggestion
-names is then the peak LR of the user's run.
+names is then the peak LR of the user's run. NumPy only, but for a factory (which is
+torch's by nature).
 """
 
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
-import torch
 
 from lrlab._checks import check_int, show
+from lrlab.schedules._base import Schedule
+from lrlab.schedules.spec import parse
 
 __all__ = ["Shape", "ScheduleShape", "schedule_shape", "shape_factors", "describe_shape", "compress", "PEAK_TOL"]
 
@@ -105,8 +107,6 @@ def describe_shape(schedule: Shape) -> str:
         return schedule.name
     if isinstance(schedule, str):
         return schedule
-    from lrlab.schedules import Schedule
-
     if isinstance(schedule, Schedule):
         return repr(schedule)
     if isinstance(schedule, (np.ndarray, Sequence)):
@@ -144,11 +144,7 @@ def shape_factors(
     if schedule is None:
         return _frozen(np.ones(total_steps))
     if isinstance(schedule, str):
-        from lrlab.schedules import parse
-
         schedule = parse(schedule)
-    from lrlab.schedules import Schedule
-
     if isinstance(schedule, Schedule):
         factors = np.asarray(schedule(np.arange(total_steps)), dtype=np.float64)
     elif isinstance(schedule, (np.ndarray, Sequence)) and not isinstance(schedule, (str, bytes)):
@@ -193,9 +189,7 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, moment
         first = fn(0)
     except Exception:  # noqa: BLE001 - not a step -> factor function: maybe a factory of schedulers
         first = None
-    if (isinstance(first, numbers.Real) and not isinstance(first, bool)) or (
-        isinstance(first, (np.ndarray, torch.Tensor)) and first.ndim == 0
-    ):
+    if (isinstance(first, numbers.Real) and not isinstance(first, bool)) or getattr(first, "ndim", None) == 0:
         values = [float(first)]
         for t in range(1, total_steps):
             v = fn(t)
@@ -207,40 +201,19 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, moment
     return _from_factory(fn, total_steps, name, momentum)
 
 
+
+
+
 def _from_factory(
     factory: Callable[[Any], Any], total_steps: int, name: str, momentum: list[float] | None
 ) -> np.ndarray:
-    """Run ``factory`` on a private optimizer at LR 1 and read the LR (and momentum) before each step."""
-    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+    """The factory's LRs (and momentum) step by step, read by the torch adapter."""
+    from lrlab.schedules.torch import sample_scheduler
 
-    param = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
-    try:
-        scheduler = factory(opt)
-    except Exception as exc:  # noqa: BLE001 - the user's factory: any failure is reported as the wrong kind
-        raise TypeError(
-            f"{name} must be a callable step -> factor or a factory optimizer -> LRScheduler, but calling it "
-            f"with an optimizer raised {type(exc).__name__}: {exc}"
-        ) from None
-    if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
-        raise TypeError(
-            f"{name} must return a torch LRScheduler when called with an optimizer, got {show(scheduler)}"
-            + (
-                "; ReduceLROnPlateau follows metrics and has no shape to sample"
-                if isinstance(scheduler, ReduceLROnPlateau)
-                else ""
-            )
-        )
-    values = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the private optimizer never sees a gradient
-        for _ in range(total_steps):
-            values.append(float(opt.param_groups[0]["lr"]))
-            if momentum is not None:
-                momentum.append(float(opt.param_groups[0]["momentum"]))
-            opt.step()
-            scheduler.step()
-    return np.asarray(values, dtype=np.float64)
+    lrs, moms = sample_scheduler(factory, total_steps, name=name)
+    if momentum is not None:
+        momentum.extend(moms)
+    return np.asarray(lrs, dtype=np.float64)
 
 
 def compress(factors: np.ndarray, horizon: int) -> np.ndarray:
