@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR, OneCycleLR, ReduceLROnPlateau
 
+from lrlab.schedules.shape import describe_shape, shape_factors
 from lrlab.train import LoaderCycle, TrainModes, as_loss, batch_size, criterion_step, make_step, take, to_device
 from lrlab.train.contract import BatchError, LossError, LossTypeError, functional_step
-from lrlab.schedules.shape import describe_shape, shape_factors
 
 Pair = collections.namedtuple("Pair", ["x", "y"])
 

@@ -201,9 +201,6 @@ def _from_callable(fn: Callable[[Any], Any], total_steps: int, name: str, moment
     return _from_factory(fn, total_steps, name, momentum)
 
 
-
-
-
 def _from_factory(
     factory: Callable[[Any], Any], total_steps: int, name: str, momentum: list[float] | None
 ) -> np.ndarray:

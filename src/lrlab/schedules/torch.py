@@ -140,8 +140,9 @@ def to_torch(schedule: Callable[[int], float], optimizer: Optimizer) -> Schedule
     return ScheduleLR(optimizer, schedule)
 
 
-def sample_scheduler(factory: Callable[[Optimizer], Any], total_steps: int, *,
-                     name: str = "schedule") -> tuple[list[float], list[float]]:
+def sample_scheduler(
+    factory: Callable[[Optimizer], Any], total_steps: int, *, name: str = "schedule"
+) -> tuple[list[float], list[float]]:
     """Run ``factory`` (``optimizer -> LRScheduler``) on a private one-parameter SGD at LR 1 and read
     the LR and the momentum it sets before each of ``total_steps`` steps (the user's optimizer is
     never touched).
@@ -166,16 +167,20 @@ def sample_scheduler(factory: Callable[[Optimizer], Any], total_steps: int, *,
     opt = torch.optim.SGD([param], lr=1.0, momentum=0.9)
     try:
         scheduler = factory(opt)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the user's factory: any failure is reported as the wrong kind
         raise TypeError(
             f"{name} must be a callable step -> factor or a factory optimizer -> LRScheduler, but calling it "
             f"with an optimizer raised {type(exc).__name__}: {exc}"
         ) from None
     if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
-        hint = "; ReduceLROnPlateau follows metrics and has no shape to read" if isinstance(
-            scheduler, ReduceLROnPlateau) else ""
-        raise TypeError(f"{name} must return a torch LRScheduler when called with an optimizer, "
-                        f"got {show(scheduler)}{hint}")
+        hint = (
+            "; ReduceLROnPlateau follows metrics and has no shape to read"
+            if isinstance(scheduler, ReduceLROnPlateau)
+            else ""
+        )
+        raise TypeError(
+            f"{name} must return a torch LRScheduler when called with an optimizer, got {show(scheduler)}{hint}"
+        )
     lrs: list[float] = []
     moms: list[float] = []
     with warnings.catch_warnings():

@@ -13,6 +13,7 @@ from torch import nn
 
 from lrlab import distributed
 from lrlab._checks import Progress, check_callable, check_choice, check_int, check_seed, show
+from lrlab.schedules.shape import Shape, schedule_shape
 from lrlab.sweep._batches import BatchStream, validation_batches
 from lrlab.sweep._common import Outcome, val_step_set
 from lrlab.sweep._engine import BatchingFailed, UnusedParameters, run_vmapped
@@ -23,7 +24,6 @@ from lrlab.sweep.result import SweepResult
 from lrlab.train.checks import check_loader, unwrap
 from lrlab.train.contract import Criterion, StepFn, make_step
 from lrlab.train.guard import TrainModes
-from lrlab.schedules.shape import Shape, schedule_shape
 
 MODES = ("auto", "vmap", "sequential")
 # The most copies one sweep trains (each holds a copy of the model and its optimizer state).
