@@ -30,14 +30,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import quality_tasks as qt  # noqa: E402
-
-from lrlab.finder import find_lr  # noqa: E402
-from lrlab.sweep import sweep_lr  # noqa: E402
-from lrlab.schedules.shape import compress, shape_factors  # noqa: E402
+import quality_tasks as qt
+from lrlab.finder import find_lr
+from lrlab.schedules.shape import compress, shape_factors
+from lrlab.sweep import sweep_lr
 
 CACHE = Path(__file__).with_name(".cache") / "study"
 HORIZONS = (16, 32, 64, 128)
+SHORT_HORIZONS = (16, 32, 64)  # for the slow tasks
 
 
 def collect(task: qt.Task, seed: int) -> dict[str, Any]:
@@ -48,15 +48,33 @@ def collect(task: qt.Task, seed: int) -> dict[str, Any]:
     s = task.build(seed)
     t0 = time.perf_counter()
     rt = find_lr(s.model, s.optimizer, s.criterion, s.train_loader)
-    doc: dict[str, Any] = {"task": task.name, "seed": seed, "budget": task.budget, "grid": list(task.grid),
-                           "range_test": rt.to_dict(), "sweeps": {}}
-    horizons = [h for h in HORIZONS if h < task.budget] + ([task.budget] if task.budget <= 200 else [])
+    doc: dict[str, Any] = {
+        "task": task.name,
+        "seed": seed,
+        "budget": task.budget,
+        "grid": list(task.grid),
+        "range_test": rt.to_dict(),
+        "sweeps": {},
+    }
+    slow = task.name in ("char-lm-adamw", "mnist-resnet-sgd")
+    horizons = [h for h in (SHORT_HORIZONS if slow else HORIZONS) if h < task.budget]
+    horizons += [task.budget] if task.budget <= 200 else []
     for h in horizons:
         s = task.build(seed)
-        res = sweep_lr(s.model, s.optimizer, s.criterion, s.train_loader, lrs=list(task.grid), steps=h,
-                       schedule=compress(full, h), seed=seed)
-        doc["sweeps"][str(h)] = {"train_losses": [[v if np.isfinite(v) else None for v in row]
-                                                  for row in res.train_losses.tolist()], "mode": res.mode}
+        res = sweep_lr(
+            s.model,
+            s.optimizer,
+            s.criterion,
+            s.train_loader,
+            lrs=list(task.grid),
+            steps=h,
+            schedule=compress(full, h),
+            seed=seed,
+        )
+        doc["sweeps"][str(h)] = {
+            "train_losses": [[v if np.isfinite(v) else None for v in row] for row in res.train_losses.tolist()],
+            "mode": res.mode,
+        }
     doc["wall_s"] = time.perf_counter() - t0
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc))
@@ -89,7 +107,7 @@ def vertex(grid: np.ndarray, scores: np.ndarray) -> float:
         return float("nan")
     i = int(np.argmin(np.where(finite, scores, np.inf)))
     if 0 < i < len(grid) - 1 and finite[i - 1] and finite[i + 1]:
-        x, y = np.log10(grid[i - 1:i + 2]), scores[i - 1:i + 2]
+        x, y = np.log10(grid[i - 1 : i + 2]), scores[i - 1 : i + 2]
         a = ((y[2] - y[1]) / (x[2] - x[1]) - (y[1] - y[0]) / (x[1] - x[0])) / (x[2] - x[0])
         if a > 0:
             slope = (y[1] - y[0]) / (x[1] - x[0]) + a * (x[1] - x[0])
@@ -167,18 +185,37 @@ def evaluate(design: list[qt.Task], settings: dict[str, float]) -> None:
         if not path.exists():
             continue
         orc = qt.oracle(task)
-        best, lo, hi = band(np.asarray(task.grid), np.asarray(orc["mean"], dtype=float))
+        _, lo, hi = band(np.asarray(task.grid), np.asarray(orc["mean"], dtype=float))
         rows = []
         for seed in qt.SEEDS:
             s = task.build(seed)
             t0 = time.perf_counter()
-            conf = suggest_lr(s.model, s.optimizer, s.criterion, s.train_loader, schedule=task.shape,
-                              total_steps=task.budget, seed=seed)
-            rows.append((conf.lr, lo <= conf.lr <= hi, interp_regret(task, orc, seed, conf.lr), conf.cost_steps,
-                         time.perf_counter() - t0, [f"{r.lr:.3g}/{r.how}" for r in conf.rounds]))
-        print(f"{task.name:22s} band {lo:.3g}..{hi:.3g} | " + " | ".join(
-            f"{lr:.3g} {'IN ' if ok else 'out'} r={reg:.2f} c={c} {w:.0f}s {rs}" for lr, ok, reg, c, w, rs in rows),
-            flush=True)
+            conf = suggest_lr(
+                s.model,
+                s.optimizer,
+                s.criterion,
+                s.train_loader,
+                schedule=task.shape,
+                total_steps=task.budget,
+                seed=seed,
+            )
+            rows.append(
+                (
+                    conf.lr,
+                    lo <= conf.lr <= hi,
+                    interp_regret(task, orc, seed, conf.lr),
+                    conf.cost_steps,
+                    time.perf_counter() - t0,
+                    [f"{r.lr:.3g}/{r.how}" for r in conf.rounds],
+                )
+            )
+        print(
+            f"{task.name:22s} band {lo:.3g}..{hi:.3g} | "
+            + " | ".join(
+                f"{lr:.3g} {'IN ' if ok else 'out'} r={reg:.2f} c={c} {w:.0f}s {rs}" for lr, ok, reg, c, w, rs in rows
+            ),
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -186,8 +223,13 @@ def main() -> None:
     p.add_argument("--analyse", action="store_true", help="only analyse cached data")
     p.add_argument("--tasks", default=None, help="comma list of design tasks (default: all design tasks)")
     p.add_argument("--evaluate", action="store_true", help="run suggest_lr on the design tasks, regret from the oracle")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a constant of lrlab.confirm.rule for --evaluate")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a constant of lrlab.confirm.rule for --evaluate",
+    )
     args = p.parse_args()
     names = None if args.tasks is None else args.tasks.split(",")
     design = [t for t in qt.tasks() if not t.held_out and (names is None or t.name in names)]
@@ -228,8 +270,9 @@ def horizon_table(design: list[qt.Task]) -> None:
             for h, sw in doc["sweeps"].items():
                 losses = np.asarray([[np.nan if v is None else v for v in row] for row in sw["train_losses"]])
                 lr, _ = locate(grid, score_copies(losses))
-                out.setdefault(h, []).append(
-                    f"{np.log10(lr / best):+.2f}{'*' if lo <= lr <= hi else ' '}r{interp_regret(task, orc, seed, lr):.2f}")
+                mark = "*" if lo <= lr <= hi else " "
+                regret = interp_regret(task, orc, seed, lr)
+                out.setdefault(h, []).append(f"{np.log10(lr / best):+.2f}{mark}r{regret:.2f}")
         print(f"{task.name:20s} best {best:.3g} band {lo:.3g}..{hi:.3g}")
         for h, cells in out.items():
             print(f"   H{h:>4}: " + "  ".join(cells))

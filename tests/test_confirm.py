@@ -1,103 +1,84 @@
-"""suggest_lr: the band rule, the one-standard-error pick, the cost, untouched inputs, bad input."""
+"""suggest_lr: the rule's pieces (budget, window, scores, vertex, band), the schedule forms, untouched inputs,
+bad input, and the CLI's --confirm --schedule --total-steps."""
 
 from __future__ import annotations
 
 import copy
+import json
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR, OneCycleLR
 
 import lrlab
-from lrlab.confirm import Confirmation, band_of, pick, suggest_lr
-from lrlab.finder import LRFinderResult, suggest
-from lrlab.sweep import SweepResult
+from lrlab.confirm import Confirmation, rule, suggest_lr
+
+# ------------------------------------------------------------------ the rule, as numbers
 
 
-def curve(lrs: np.ndarray, smoothed: np.ndarray) -> LRFinderResult:
-    return LRFinderResult(lrs=lrs, losses=smoothed, smoothed=smoothed, val_losses=None, stop_reason="completed",
-                          start_lr=float(lrs[0]), end_lr=float(lrs[-1]), num_iter=lrs.size)
+def test_default_budget_is_400_or_a_tenth_of_the_run() -> None:
+    assert rule.default_budget(1000) == 400 and rule.default_budget(8001) == 801 and rule.default_budget(None) == 400
 
 
-def sweep(train: list[list[float]], lrs: list[float]) -> SweepResult:
-    arr = np.asarray(train, dtype=np.float64)
-    return SweepResult(lrs=np.asarray(lrs), steps=arr.shape[1], train_losses=arr, val_losses=None,
-                       val_steps=np.zeros(0, dtype=np.int64), optimizer="SGD", mode="vmap")
+def test_plan_spends_at_most_the_budget_and_never_trains_longer_than_the_run() -> None:
+    for budget, total in [(400, 1000), (400, 96), (801, 8001), (400, 30), (5000, 10**6)]:
+        plan = rule.make_plan(budget, 100, total)
+        assert plan.cost <= budget
+        assert all(r.horizon <= total for r in plan.rounds)
+        assert plan.rounds[0].horizon <= plan.rounds[-1].horizon
+    with pytest.raises(ValueError, match=r"budget_steps must leave at least \d+ steps after the range test's 100"):
+        rule.make_plan(150, 100, 1000)
 
 
-def test_band_runs_from_a_tenth_of_steepest_to_the_minimum() -> None:
-    lrs = np.geomspace(1e-5, 10, 61)
+def test_screen_window_spans_decades_below_and_above_the_edge() -> None:
+    low, high = rule.screen_window(2.0)
+    assert math.log10(2.0 / low) == pytest.approx(rule.SCREEN_BELOW)
+    assert math.log10(high / 2.0) == pytest.approx(rule.SCREEN_ABOVE)
+
+
+def test_scores_drop_copies_that_diverged_or_blew_up() -> None:
+    losses = np.array([[2.0, 1.5, 1.0, 0.8], [2.0, 1.0, np.inf, 0.5], [2.0, 2.5, 3.5, 4.0], [2.0, 2.1, 2.3, 2.4]])
+    got = rule.score_copies(losses)
+    assert got[0] == 0.8 and got[1] == np.inf and got[2] == np.inf and got[3] == 2.4
+
+
+def test_locate_reads_the_vertex_and_the_safe_side_of_a_wall() -> None:
+    lrs = 10.0 ** np.arange(-4.0, 0.5, 0.5)
     x = np.log10(lrs)
-    smoothed = 2.0 - 1.5 / (1 + np.exp(-3 * (x + 1.5))) + np.where(x > 0, 3 * x**2, 0.0)  # falls fastest at 10^-1.5
-    low, high = band_of(curve(lrs, smoothed))
-    steep = suggest(curve(lrs, smoothed), "steepest").lr
-    assert steep == pytest.approx(10**-1.5, rel=0.15)
-    assert low == pytest.approx(steep / 10)
-    assert high == pytest.approx(lrs[np.argmin(smoothed[: 61 - 3])])
+    lr, how = rule.locate(lrs, 1.0 + (x + 2.2) ** 2)
+    assert how == "vertex" and lr == pytest.approx(10**-2.2, rel=1e-9)
+    walled = np.where(x > -1.8, 50.0, 1.0 + (x + 2.2) ** 2)  # a cliff just above the best
+    lr_w, _ = rule.locate(lrs, walled)
+    assert lr_w < 10**-2.0
+    assert rule.locate(lrs, np.where(x < -3.9, 0.0, 1.0))[1] == "low-end"
+    assert rule.locate(lrs, -x)[1] == "high-end"
+    assert rule.locate(lrs, np.full(lrs.size, np.inf)) == (pytest.approx(math.nan, nan_ok=True), "none")
+    diverged_neighbour = 1.0 + (x + 2.0) ** 2
+    diverged_neighbour[5] = np.inf
+    assert rule.locate(lrs, diverged_neighbour) == (pytest.approx(10**-2.0), "best")
 
 
-def test_band_spans_at_most_three_decades() -> None:
-    lrs = np.geomspace(1e-8, 10, 91)
-    x = np.log10(lrs)
-    # A sharp early drop (a fluke at 1e-7) and the real descent around 1e-2.
-    smoothed = 3.0 - 0.5 / (1 + np.exp(-40 * (x + 7))) - 0.5 / (1 + np.exp(-3 * (x + 2))) + np.where(x > 0, x**2, 0)
-    result = curve(lrs, smoothed)
-    assert suggest(result, "steepest").lr < 1e-6
-    low, high = band_of(result)
-    assert low == pytest.approx(high / 1000)
+def test_good_band_holds_the_pick_and_the_near_best_copies() -> None:
+    lrs = np.array([0.01, 0.1, 1.0, 10.0])
+    lo, hi = rule.good_band(lrs, np.array([2.0, 1.02, 1.0, np.inf]), 0.8)
+    assert lo < 0.1 and 0.8 <= hi <= 1.0
 
 
-def test_band_when_steepest_cannot_read_the_curve() -> None:
-    lrs = np.array([1e-3, 1e-2])
-    with pytest.raises(ValueError):
-        suggest(curve(lrs, np.array([2.0, 1.0])), "steepest")
-    low, high = band_of(curve(lrs, np.array([2.0, 1.0])))
-    assert (low, high) == pytest.approx((1e-4, 1e-2))
+def test_horizon_factor_is_one_at_the_full_length() -> None:
+    assert rule.horizon_factor(500, 500) == 1.0 and rule.horizon_factor(900, 500) == 1.0
+    expected = (50 / 500) ** rule.HORIZON_EXPONENT
+    assert rule.horizon_factor(50, 500) == pytest.approx(expected)
 
 
-def test_pick_is_the_vertex_of_the_parabola_through_the_best_and_its_neighbours() -> None:
-    lrs = [0.001, 0.01, 0.1, 1.0]
-    x = np.log10(lrs)
-    # A parabola in log10(lr) with its minimum at 10**-1.8 (between the grid points).
-    rows = [[5.0] * 12 + [1.0 + 0.5 * (xi + 1.8) ** 2] * 4 for xi in x]
-    got = pick(sweep(rows, lrs))
-    assert got.how == "interpolated" and got.best_index == 1
-    assert got.lr == pytest.approx(10**-1.8, rel=1e-9)
-    # A steep wall on the right pulls the vertex to the left of the best copy.
-    rows[2] = [5.0] * 12 + [3.0] * 4
-    assert pick(sweep(rows, lrs)).lr < 0.01
+# ------------------------------------------------------------------ end to end
 
 
-def test_pick_at_an_end_is_the_smallest_lr_within_one_paired_se_of_the_best() -> None:
-    best_tail = [1.00, 1.04, 0.96, 1.00]
-    rows = [
-        [3.0] * 12 + [2.0, 2.0, 2.0, 2.0],  # too slow
-        [3.0] * 12 + [1.03, 1.01, 0.97, 1.03],  # differences 0.03, -0.03, 0.01, 0.03: mean 0.01
-        [3.0] * 12 + best_tail,  # best, at the end: no usable right neighbour
-        [3.0] * 12 + [float("nan")] * 4,
-    ]
-    got = pick(sweep(rows, [0.01, 0.03, 0.1, 0.3]))
-    diff = np.array([0.03, -0.03, 0.01, 0.03])
-    assert got.stderr[1] == pytest.approx(np.std(diff, ddof=1) / 2) and got.stderr[2] == 0
-    assert got.scores[1] - got.scores[2] == pytest.approx(0.01)
-    assert 0.01 < got.stderr[1]
-    assert (got.best_index, got.lr, got.how) == (2, 0.03, "one-se")
-    rows[1] = [3.0] * 12 + [1.03, 1.07, 0.99, 1.03]  # +0.03 at every step: clearly worse
-    assert pick(sweep(rows, [0.01, 0.03, 0.1, 0.3])).lr == 0.1
-
-
-def test_pick_drops_diverged_and_worsening_copies() -> None:
-    rows = [[2.0, 2.0, 1.9, 1.9], [2.0, 0.1, float("nan"), 0.1], [2.0, 3.0, 3.0, 3.0], [2.0, 1.5, 1.4, 1.4]]
-    got = pick(sweep(rows, [0.01, 0.1, 1.0, 0.05]))
-    assert (got.best_index, got.lr, got.how) == (3, 0.05, "one-se")
-    none = pick(sweep([[1.0, float("inf")], [1.0, 2.0]], [0.1, 1.0]))
-    assert (none.lr, none.best_index, none.how) == (None, None, "fallback")  # one name for an empty pick
-
-
-def regression() -> tuple[nn.Module, torch.optim.Optimizer, list[Any]]:
-    torch.manual_seed(0)
+def regression(seed: int = 0) -> tuple[nn.Module, torch.optim.Optimizer, list[Any]]:
+    torch.manual_seed(seed)
     g = torch.Generator().manual_seed(1)
     w = torch.randn(6, 1, generator=g)
     data = []
@@ -110,51 +91,156 @@ def regression() -> tuple[nn.Module, torch.optim.Optimizer, list[Any]]:
 
 def test_suggest_lr_end_to_end_leaves_everything_untouched() -> None:
     model, opt, data = regression()
+    sched = LambdaLR(opt, lambda t: 1.0)  # the user's own scheduler: it must come back as it was
+    sched_state = copy.deepcopy(sched.state_dict())
     state, opt_state, rng = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict()), torch.get_rng_state()
     seen: list[tuple[int, int]] = []
-    conf = suggest_lr(model, opt, nn.MSELoss(), data, start_lr=1e-5, end_lr=10, num_iter=60, num_lrs=5,
-                      sweep_steps=20, seed=0, progress=lambda d, t: seen.append((d, t)))
+    conf = suggest_lr(
+        model,
+        opt,
+        nn.MSELoss(),
+        data,
+        schedule="warmup_cosine(1.0, warmup=50, total=600)",
+        total_steps=600,
+        seed=0,
+        num_iter=60,
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert isinstance(conf, Confirmation)
-    assert conf.band[0] <= conf.lr <= conf.band[1]
-    assert conf.cost_steps == conf.range_test.steps + 5 * 20
-    assert conf.sweep.lrs.size == 5 and conf.sweep.steps == 20
-    np.testing.assert_allclose(conf.sweep.lrs, np.geomspace(*conf.band, 5))
-    assert conf.how in ("interpolated", "one-se") and conf.best_index is not None
-    assert seen[-1][0] == seen[-1][1] == conf.cost_steps
+    assert conf.band[0] <= conf.lr <= conf.band[1] and conf.lr > 0
+    assert conf.cost_steps == conf.range_test.steps + sum(r.horizon * len(r.lrs) for r in conf.rounds)
+    assert conf.cost_steps <= conf.budget_steps == 400 and conf.wall_s > 0
+    assert seen[-1][0] == conf.cost_steps
+    assert conf.schedule == "warmup_cosine(1.0, warmup=50, total=600)" and conf.total_steps == 600
+    assert conf.lr_factors is not None and conf.lr_factors.shape == (600,) and conf.lr_factors.max() == 1.0
+    for r in conf.rounds:  # every round ran the schedule compressed to its horizon
+        assert r.sweep.lr_factors is not None and r.sweep.steps == r.horizon and r.sweep.lr_factors.max() == 1.0
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
     assert opt.state_dict() == opt_state and torch.equal(torch.get_rng_state(), rng)
+    assert sched.state_dict() == sched_state and opt.param_groups[0]["lr"] == 0.01
     doc = conf.to_dict()
-    assert doc["lr"] == conf.lr and doc["cost_steps"] == conf.cost_steps and len(doc["scores"]) == 5
+    assert doc["lr"] == conf.lr and doc["cost_steps"] == conf.cost_steps and len(doc["rounds"]) == len(conf.rounds)
+    json.dumps(doc)
+    assert len(repr(conf)) < 300 and "Peak LR" in conf._repr_html_()
     assert lrlab.suggest_lr is suggest_lr
+
+
+def test_the_three_schedule_forms_give_the_same_suggestion() -> None:
+    total = 300
+    spec = "cosine(1.0, total=300)"
+    shape = lrlab.schedules.parse(spec)
+    runs = []
+    for form in (spec, shape, lambda t: float(shape(t)), lambda o: LambdaLR(o, lambda t: float(shape(t)))):
+        model, opt, data = regression()
+        runs.append(
+            suggest_lr(model, opt, nn.MSELoss(), data, schedule=form, total_steps=total, seed=1, num_iter=60).lr
+        )
+    assert runs[0] == runs[1] == runs[2] == runs[3]
+
+
+def test_a_onecycle_factory_replays_its_momentum() -> None:
+    model, opt, data = regression()
+    conf = suggest_lr(
+        model,
+        opt,
+        nn.MSELoss(),
+        data,
+        total_steps=400,
+        seed=0,
+        num_iter=60,
+        schedule=lambda o: OneCycleLR(o, max_lr=o.param_groups[0]["lr"], total_steps=400),
+    )
+    assert all(r.sweep.momenta is not None for r in conf.rounds)
+    assert opt.param_groups[0]["momentum"] == 0.9 and opt.param_groups[0]["lr"] == 0.01
+    fig = conf.plot()
+    assert len(fig.axes) == 3
+
+
+def test_constant_lr_without_a_length_still_works() -> None:
+    model, opt, data = regression()
+    conf = suggest_lr(model, opt, nn.MSELoss(), data, seed=0, num_iter=60)
+    assert conf.schedule == "constant" and conf.total_steps is None and conf.horizon_factor == 1.0
+    assert conf.lr_factors is None and all(r.sweep.lr_factors is None for r in conf.rounds)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"num_lrs": 1}, ValueError, r"num_lrs must be >= 2, got 1"),
-        ({"num_lrs": 4.0}, TypeError, r"num_lrs must be an int, got float"),
-        ({"sweep_steps": 3}, ValueError, r"sweep_steps must be >= 4, got 3"),
+        ({"schedule": "cosine(0.1, total=100)", "total_steps": 100}, ValueError, r"schedule must have peak 1"),
+        (
+            {"schedule": lambda t: 1.0 - t / 50, "total_steps": 100},
+            ValueError,
+            r"schedule must give a finite factor >= 0 at every step, got -0.02 at step 51",
+        ),
+        ({"schedule": lambda t: float("nan"), "total_steps": 10}, ValueError, r"got nan at step 0"),
+        (
+            {"schedule": lambda o: "not a scheduler", "total_steps": 10},
+            TypeError,
+            "schedule must return a torch LRScheduler",
+        ),
+        ({"schedule": "cosine(1.0, total=100)"}, ValueError, "total_steps must be given with a schedule"),
+        ({"total_steps": 0}, ValueError, "total_steps must be >= 1, got 0"),
+        ({"total_steps": 10.5}, TypeError, "total_steps must be an int, got float"),
+        ({"budget_steps": 120}, ValueError, "budget_steps must leave at least"),
         ({"range_test_options": {"num_iter": 5}}, ValueError, r"must not repeat suggest_lr's own arguments"),
-        ({"start_lr": 1.0, "end_lr": 0.1}, ValueError, r"start_lr"),
+        ({"start_lr": 1.0, "end_lr": 0.1}, ValueError, r"end_lr must be > start_lr"),
+        ({"progress": 3}, TypeError, "progress must be callable"),
     ],
 )
-def test_bad_input(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+def test_bad_input_fails_before_anything_trains(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
     model, opt, data = regression()
+    state = copy.deepcopy(model.state_dict())
     with pytest.raises(error, match=match):
         suggest_lr(model, opt, nn.MSELoss(), data, **kwargs)
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
 
 
-def test_cli_find_confirm(tmp_path, capsys) -> None:
-    import json
+# ------------------------------------------------------------------ the command line
 
+
+def test_cli_find_confirm_with_a_schedule(tmp_path, capsys) -> None:
     from lrlab.cli import main
 
-    args = ["find", "--confirm", "--num-iter", "40", "--batch-size", "16", "--out", str(tmp_path)]
+    spec = "warmup_cosine(1.0, warmup=20, total=300, min_lr=0)"
+    args = [
+        "find",
+        "--confirm",
+        "--schedule",
+        spec,
+        "--total-steps",
+        "300",
+        "--num-iter",
+        "40",
+        "--batch-size",
+        "64",
+        "--out",
+        str(tmp_path),
+    ]
     assert main([*args, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert list(doc)[-2:] == ["suggested_lr", "cost_steps"]
-    assert doc["cost_steps"] == len(doc["lrs"]) + 6 * 48
+    assert doc["schedule"] == spec and doc["total_steps"] == 300
+    assert doc["band"][0] <= doc["suggested_lr"] <= doc["band"][1]
+    assert doc["cost_steps"] <= 400 and doc["cost_steps"] == doc["confirm"]["cost_steps"]
+    assert (tmp_path / "suggest_lr.png").exists()
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert f"Confirmed learning rate: {doc['suggested_lr']:.4g} (picked from 6 LRs" in out
-    assert f"cost {doc['cost_steps']} steps" in out
+    assert f"Suggested peak learning rate: {doc['suggested_lr']:.4g}" in out and "Copies trained under" in out
+
+
+@pytest.mark.parametrize(
+    ("flags", "match"),
+    [
+        (["--schedule", "cosine(1.0, total=100)"], "--schedule must come with --confirm"),
+        (["--confirm", "--schedule", "cosine(1.0, total=100)"], "--total-steps must be given with --schedule"),
+        (["--confirm", "--schedule", "cosine(0.5, total=100)", "--total-steps", "100"], "--schedule must have peak 1"),
+        (["--confirm", "--schedule", "cosine(1.0", "--total-steps", "100"], "--schedule: spec"),
+        (["--confirm", "--total-steps", "0"], "--total-steps must be in"),
+        (["--confirm", "--budget-steps", "-5"], "--budget-steps must be in"),
+    ],
+)
+def test_cli_run_flags_are_checked_up_front(flags: list[str], match: str, capsys) -> None:
+    from lrlab.cli import main
+
+    assert main(["find", *flags]) == 2
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1

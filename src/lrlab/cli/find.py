@@ -27,13 +27,23 @@ from pathlib import Path
 from typing import Any
 
 from lrlab._checks import check_fraction, check_int, check_positive
-from lrlab.cli._common import add_json_argument, add_out_argument, check_out, out_dir, print_json, print_table
-from lrlab.cli._common import dist_session, progress_bar
+from lrlab.cli._common import (
+    add_json_argument,
+    add_out_argument,
+    check_out,
+    dist_session,
+    out_dir,
+    print_json,
+    print_table,
+    progress_bar,
+)
 from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
 
-FIGURE, CURVE = "lr_finder.png", "lr_finder.csv"
+FIGURE, CURVE, CONFIRM_FIGURE = "lr_finder.png", "lr_finder.csv", "suggest_lr.png"
 # Longer range tests are typos: 100,000 steps of the tutorial's model take an hour on a CPU.
 MAX_NUM_ITER = 100_000
+# A run's length is read step by step into the schedule's shape (8 bytes a step).
+MAX_TOTAL_STEPS = 100_000_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,11 +61,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-iter", type=int, default=100, metavar="N", help="optimizer steps (default: 100)")
     p.add_argument("--mode", default="exp", choices=("exp", "linear"), help="LR spacing (default: exp)")
     p.add_argument("--smooth", type=float, default=0.98, metavar="BETA", help="EMA factor of the loss (default: 0.98)")
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
-                   help=f"the rule behind suggested_lr (default: {DEFAULT_METHOD})")
-    p.add_argument("--confirm", action="store_true",
-                   help="confirm with a short parallel sweep inside the range test's band (lrlab.suggest_lr): "
-                   "suggested_lr is then the confirmed LR, and --json adds cost_steps")
+    p.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        choices=METHODS,
+        help=f"the rule behind suggested_lr (default: {DEFAULT_METHOD})",
+    )
+    p.add_argument(
+        "--confirm",
+        action="store_true",
+        help="suggest the peak LR for your run by training copies of the model under your schedule "
+        "(lrlab.suggest_lr): suggested_lr is then that peak LR, and --json adds band, cost_steps, "
+        f"schedule and confirm; writes {CONFIRM_FIGURE}",
+    )
+    g = p.add_argument_group("your run (with --confirm)")
+    g.add_argument(
+        "--schedule",
+        default=None,
+        metavar="SPEC",
+        help='the shape of your schedule with peak 1, e.g. "warmup_cosine(1.0, warmup=100, total=2000, '
+        'min_lr=0)" (see lrlab schedule --list); default: a constant LR',
+    )
+    g.add_argument(
+        "--total-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="your training length in optimizer steps (needed with --schedule)",
+    )
+    g.add_argument(
+        "--budget-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the most training steps the suggestion may spend, every copy counted "
+        "(default: max(400, total steps / 10))",
+    )
     add_out_argument(p)
     add_json_argument(p)
     p.set_defaults(func=run)
@@ -84,10 +125,45 @@ def check_flags(args: argparse.Namespace) -> None:
     n = check_int("--num-iter", args.num_iter, minimum=2, maximum=MAX_NUM_ITER)
     need = min_num_iter(args.method)
     if n < need:
-        raise ValueError(f"--num-iter must be >= {need} for --method {args.method}, got {n}; "
-                         "run more iterations or choose another --method")
+        raise ValueError(
+            f"--num-iter must be >= {need} for --method {args.method}, got {n}; "
+            "run more iterations or choose another --method"
+        )
     check_fraction("--smooth", args.smooth)
+    check_run_flags(args)
     check_out(args.out)
+
+
+def check_run_flags(args: argparse.Namespace) -> None:
+    """``--schedule``, ``--total-steps`` and ``--budget-steps`` (NumPy only: the spec is read and its peak checked).
+
+    Raises:
+        ValueError: Naming the flag.
+    """
+    given = [
+        f
+        for f, v in (
+            ("--schedule", args.schedule),
+            ("--total-steps", args.total_steps),
+            ("--budget-steps", args.budget_steps),
+        )
+        if v is not None
+    ]
+    if given and not args.confirm:
+        raise ValueError(f"{given[0]} must come with --confirm (it describes the run the confirmed LR is for)")
+    if args.total_steps is not None:
+        check_int("--total-steps", args.total_steps, minimum=1, maximum=MAX_TOTAL_STEPS)
+    if args.budget_steps is not None:
+        check_int("--budget-steps", args.budget_steps, minimum=1, maximum=MAX_TOTAL_STEPS)
+    if args.schedule is not None:
+        if args.total_steps is None:
+            raise ValueError("--total-steps must be given with --schedule (the shape is read over your run), got none")
+        from lrlab.schedules.shape import shape_factors
+
+        try:
+            shape_factors(args.schedule, args.total_steps, name="--schedule")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(str(exc) if str(exc).startswith("--schedule") else f"--schedule: {exc}") from None
 
 
 def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
@@ -102,19 +178,47 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
         if args.confirm:
             from lrlab.confirm import suggest_lr
 
-            confirmed = suggest_lr(task.model, task.optimizer, task.criterion, task.train_loader,
-                                   start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
-                                   seed=args.seed, range_test_options={"mode": args.mode, "smooth": args.smooth},
-                                   progress=cb)
+            confirmed = suggest_lr(
+                task.model,
+                task.optimizer,
+                task.criterion,
+                task.train_loader,
+                schedule=args.schedule,
+                total_steps=args.total_steps,
+                budget_steps=args.budget_steps,
+                start_lr=args.start_lr,
+                end_lr=args.end_lr,
+                num_iter=args.num_iter,
+                seed=args.seed,
+                range_test_options={"mode": args.mode, "smooth": args.smooth},
+                progress=cb,
+            )
             result = confirmed.range_test
         else:
-            result = find_lr(task.model, task.optimizer, task.criterion, task.train_loader,
-                             start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter,
-                             mode=args.mode, smooth=args.smooth, progress=cb)
+            result = find_lr(
+                task.model,
+                task.optimizer,
+                task.criterion,
+                task.train_loader,
+                start_lr=args.start_lr,
+                end_lr=args.end_lr,
+                num_iter=args.num_iter,
+                mode=args.mode,
+                smooth=args.smooth,
+                progress=cb,
+            )
     suggestions, errors = all_suggestions(result)
     doc = json_doc(result, suggestions, errors, args.method)
     if confirmed is not None:
-        doc.update(suggested_lr=confirmed.lr, cost_steps=confirmed.cost_steps)
+        doc.update(
+            suggested_lr=confirmed.lr,
+            band=list(confirmed.band),
+            cost_steps=confirmed.cost_steps,
+            schedule=confirmed.schedule,
+            total_steps=confirmed.total_steps,
+            wall_s=confirmed.wall_s,
+            confirm=confirmed.to_dict(),
+        )
     if ctx.distributed:
         from lrlab import distributed
 
@@ -126,17 +230,46 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
         print(f"lrlab find: warning: {warning}", file=sys.stderr)
     out = out_dir(args.out)
     files = write_outputs(result, suggestions, out)
+    if confirmed is not None:
+        from lrlab.plots._figure import save
+
+        files.append(save(confirmed.plot(), out / CONFIRM_FIGURE))
     if args.json:
         print_json(doc)
     else:
         print_report(result, suggestions, errors, args.method, task.description, files)
         if confirmed is not None:
-            lo, hi = confirmed.band
-            print(f"Confirmed learning rate: {confirmed.lr:.4g} (picked from {confirmed.sweep.num_lrs} LRs in "
-                  f"{lo:.3g}..{hi:.3g}, {confirmed.sweep.steps} steps each; cost {confirmed.cost_steps} steps)")
+            print_confirmation(confirmed)
     if args.method in errors:
         raise ValueError(errors[args.method])
     return 0
+
+
+def print_confirmation(conf: Any) -> None:
+    """The rounds under the schedule as a table, then the suggested peak LR in one line."""
+    rows = []
+    for r in conf.rounds:
+        best = "" if r.lr != r.lr else f"{r.lr:.4g}"  # NaN: every copy diverged
+        rows.append(
+            (
+                f"{len(r.lrs)} x {r.horizon} steps",
+                f"{r.lrs.min():.3g} .. {r.lrs.max():.3g}",
+                int(r.diverged.sum()),
+                best,
+                r.how,
+            )
+        )
+    length = "a constant LR" if conf.total_steps is None else f"{conf.total_steps:,} steps"
+    print_table(
+        f"Copies trained under {conf.schedule} (compressed from {length})",
+        ["round", "peak LRs", "diverged", "best there", "read as"],
+        rows,
+    )
+    lo, hi = conf.band
+    print(
+        f"Suggested peak learning rate: {conf.lr:.4g} (band {lo:.3g} .. {hi:.3g}) for {conf.schedule} over "
+        f"{length}; cost {conf.cost_steps} steps of {conf.budget_steps} allowed, {conf.wall_s:.1f} s"
+    )
 
 
 def all_suggestions(result: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -189,8 +322,9 @@ def json_doc(result: Any, suggestions: dict[str, Any], errors: dict[str, str], m
     }
 
 
-def print_report(result: Any, suggestions: dict[str, Any], errors: dict[str, str], method: str,
-                 description: str, files: list[Path]) -> None:
+def print_report(
+    result: Any, suggestions: dict[str, Any], errors: dict[str, str], method: str, description: str, files: list[Path]
+) -> None:
     from lrlab.finder import METHODS
 
     rows = []
@@ -202,8 +336,10 @@ def print_report(result: Any, suggestions: dict[str, Any], errors: dict[str, str
             rows.append((mark, f"{s.lr:.4g}", band, s.loss))
         else:
             rows.append((mark, "n/a", errors[name], ""))
-    title = (f"LR range test: {description}; {result.steps}/{result.num_iter} steps, "
-             f"{result.start_lr:g} to {result.end_lr:g}, {result.stop_reason}")
+    title = (
+        f"LR range test: {description}; {result.steps}/{result.num_iter} steps, "
+        f"{result.start_lr:g} to {result.end_lr:g}, {result.stop_reason}"
+    )
     print_table(title, ["rule", "LR", "range", "loss there"], rows)
     if method in suggestions:
         print(f"Suggested learning rate ({method}): {suggestions[method].lr:.4g}")

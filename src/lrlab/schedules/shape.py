@@ -173,7 +173,9 @@ def _check(factors: np.ndarray, name: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(factors) | (factors < 0))
     if bad.size:
         t = int(bad[0])
-        raise ValueError(f"{name} must give a finite factor >= 0 at every step, got {float(factors[t])!r} at step {t}")
+        raise ValueError(
+            f"{name} must give a finite factor >= 0 at every step, got {float(factors[t]):.6g} at step {t}"
+        )
     peak = float(factors.max())
     if abs(peak - 1.0) > PEAK_TOL:
         raise ValueError(
