@@ -265,11 +265,12 @@ def dadaptation(task: Task, seed: int) -> AnchorResult:
     from dadaptation import DAdaptAdam, DAdaptSGD
 
     h = _hyper(task, seed)
-    if task.family == "adam":
-        make: Callable[[Any], Optimizer] = lambda p: DAdaptAdam(
-            p, lr=1.0, weight_decay=h["weight_decay"], decouple=h["decoupled"])
-    else:
-        make = lambda p: DAdaptSGD(p, lr=1.0, momentum=h["momentum"], weight_decay=h["weight_decay"])
+
+    def make(params: Any) -> Optimizer:
+        if task.family == "adam":
+            return DAdaptAdam(params, lr=1.0, weight_decay=h["weight_decay"], decouple=h["decoupled"])
+        return DAdaptSGD(params, lr=1.0, momentum=h["momentum"], weight_decay=h["weight_decay"])
+
     return _trained("d-adaptation", task, seed, 1.0, make)
 
 
@@ -321,13 +322,13 @@ def schedule_free(task: Task, seed: int) -> AnchorResult:
 
     h = _hyper(task, seed)
     warmup = schedule_free_warmup(task)
-    if task.family == "adam":
-        lr = 0.0025
-        make: Callable[[Any], Optimizer] = lambda p: AdamWScheduleFree(
-            p, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
-    else:
-        lr = 1.0
-        make = lambda p: SGDScheduleFree(p, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
+    lr = 0.0025 if task.family == "adam" else 1.0
+
+    def make(params: Any) -> Optimizer:
+        if task.family == "adam":
+            return AdamWScheduleFree(params, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
+        return SGDScheduleFree(params, lr=lr, warmup_steps=warmup, weight_decay=h["weight_decay"])
+
     return _trained("schedule-free", task, seed, lr, make, scheduler=False)
 
 
@@ -346,7 +347,7 @@ ANCHORS = {**RANGE_TEST_ANCHORS, **LR_FREE_ANCHORS}
 
 def run_anchors(task: Task, seed: int, names: Sequence[str] | None = None) -> dict[str, AnchorResult]:
     """Every anchor (or those in ``names``; ``"fastai"`` for the four fastai rules) on one task and seed."""
-    chosen = list(ANCHORS) + ["fastai"] if names is None else list(names)
+    chosen = [*ANCHORS, "fastai"] if names is None else list(names)
     out: dict[str, AnchorResult] = {}
     for name in chosen:
         if name == "fastai":

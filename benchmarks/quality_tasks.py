@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -191,14 +191,14 @@ def _seeded(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
 
 
 def _loader(x: np.ndarray, y: np.ndarray, batch: int, seed: int | None = None) -> Any:
-    from lrlab.data import tensor_loader
+    from lrlab.tutorial.data import tensor_loader
 
     # Shuffled from its own generator: a new permutation every epoch, the same ones for the same seed.
     return tensor_loader(x, y, batch, shuffle=seed is not None, seed=seed or 0)
 
 
 def _mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from lrlab.data import load_mnist
+    from lrlab.tutorial.data import load_mnist
 
     (xtr, ytr), (xte, yte) = load_mnist("embedded", "train"), load_mnist("embedded", "test")
     if size != 28:
@@ -212,7 +212,7 @@ def _mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 def _mnist_task(model_name: str, opt: Callable[[Any], Optimizer], criterion: nn.Module,
                 batch: int) -> Callable[[int], Setup]:
-    from lrlab.models import build_model
+    from lrlab.tutorial.models import build_model
 
     xtr, ytr, xte, yte = _mnist()
 
@@ -613,7 +613,7 @@ def train_full(task: Task, seed: int, lr: float, *, optimizer: Callable[[Any], O
         torch.manual_seed(seed)
         model.train()
         if schedule_free:
-            opt.train()
+            cast(Any, opt).train()
         for _ in range(task.budget):
             x, y = next(batches)
             opt.zero_grad(set_to_none=True)
@@ -627,7 +627,7 @@ def train_full(task: Task, seed: int, lr: float, *, optimizer: Callable[[Any], O
             if avg is not None:
                 avg.step()
         if schedule_free:
-            opt.eval()
+            cast(Any, opt).eval()
             if _has_batchnorm(model):
                 model.train()
                 with torch.no_grad():

@@ -14,13 +14,13 @@ import pytest
 import torch
 from torch import nn
 
-from lrlab.data import tensor_loader
 from lrlab.schedules import parse
+from lrlab.tutorial.data import tensor_loader
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import quality_tasks as qt
+import quality_tasks as qt  # noqa: E402
 
 
 def _tiny_make(seed: int, groups: bool = False) -> qt.Setup:
@@ -120,7 +120,7 @@ def test_task_checks() -> None:
         qt.Task("x", 10, None, (0.1, 1.0), _tiny_make, "rmsprop")
     with pytest.raises(ValueError, match=r"grid must be ascending with >= 2 LRs, got \(1.0, 0.1\)"):
         qt.Task("x", 10, None, (1.0, 0.1), _tiny_make, "sgd")
-    with pytest.raises(ValueError, match="task must be one of 'mnist-mlp-sgd', .*, got 'nope'"):
+    with pytest.raises(ValueError, match=r"task must be one of 'mnist-mlp-sgd', .*, got 'nope'"):
         qt.get_task("nope")
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         qt.nope  # noqa: B018
@@ -339,5 +339,5 @@ def test_schedule_free_warmup() -> None:
 
 
 def test_run_anchors_rejects_unknown_names() -> None:
-    with pytest.raises(ValueError, match="anchor must be one of 'torch-lr-finder', .*'fastai', got 'nope'"):
+    with pytest.raises(ValueError, match=r"anchor must be one of 'torch-lr-finder', .*'fastai', got 'nope'"):
         _anchors().run_anchors(_range_task(), 0, ["nope"])
