@@ -69,9 +69,12 @@ def test_good_band_holds_the_pick_and_the_near_best_copies() -> None:
 
 
 def test_horizon_factor_is_one_at_the_full_length() -> None:
-    assert rule.horizon_factor(500, 500) == 1.0 and rule.horizon_factor(900, 500) == 1.0
-    expected = (50 / 500) ** rule.HORIZON_EXPONENT
-    assert rule.horizon_factor(50, 500) == pytest.approx(expected)
+    cosine = lrlab.schedules.parse("cosine(1.0, total=500, min_lr=0.0)")(np.arange(500))
+    assert rule.horizon_factor(500, 500, cosine) == 1.0 and rule.horizon_factor(900, 500, cosine) == 1.0
+    assert rule.horizon_factor(50, 500) == 1.0 and rule.horizon_factor(50, 500, np.ones(500)) == 1.0  # constant
+    assert rule.decay(cosine) == pytest.approx(0.5, abs=2e-3)
+    expected = (50 / 500) ** (rule.HORIZON_EXPONENT * rule.decay(cosine))
+    assert rule.horizon_factor(50, 500, cosine) == pytest.approx(expected) and expected < 1
 
 
 # ------------------------------------------------------------------ end to end
@@ -108,7 +111,8 @@ def test_suggest_lr_end_to_end_leaves_everything_untouched() -> None:
     )
     assert isinstance(conf, Confirmation)
     assert conf.band[0] <= conf.lr <= conf.band[1] and conf.lr > 0
-    assert conf.cost_steps == conf.range_test.steps + sum(r.horizon * len(r.lrs) for r in conf.rounds)
+    assert conf.cost_steps == conf.range_test.steps + sum(r.cost for r in conf.rounds)
+    assert conf.rounds[-1].held_out == rule.HELD_OUT_BATCHES and conf.rounds[-1].sweep.val_losses is not None
     assert conf.cost_steps <= conf.budget_steps == 400 and conf.wall_s > 0
     assert seen[-1][0] == conf.cost_steps
     assert conf.schedule == "warmup_cosine(1.0, warmup=50, total=600)" and conf.total_steps == 600

@@ -24,6 +24,7 @@ class Round:
         scores: ``(K,)`` each copy's score (``inf``: it diverged).
         lr: Where this round puts the best peak LR (NaN when every copy diverged).
         how: How ``lr`` was read (:func:`lrlab.confirm.rule.locate`).
+        held_out: Batches of the train loader each copy was scored on at the end (0: its train loss).
     """
 
     horizon: int
@@ -31,6 +32,14 @@ class Round:
     scores: np.ndarray
     lr: float
     how: str
+    held_out: int = 0
+
+    @property
+    def cost(self) -> int:
+        """Training steps the round spent, every copy counted (a forward-only scoring batch as a third)."""
+        from lrlab.confirm.rule import eval_cost
+
+        return len(self.lrs) * self.horizon + eval_cost(len(self.lrs), self.held_out)
 
     @property
     def lrs(self) -> np.ndarray:

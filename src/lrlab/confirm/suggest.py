@@ -9,6 +9,7 @@ ever called on a private optimizer).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -130,6 +131,7 @@ def suggest_lr(
         **options,
     )
     done = range_test.steps
+    total = plan.cost - (num_iter - range_test.steps)  # a range test that stopped early spent less
     warnings = list(range_test.warnings)
     low, high = rule.screen_window(float(range_test.lrs[-1]))
 
@@ -137,12 +139,13 @@ def suggest_lr(
     lrs = rule.screen_lrs(low, high)
 
     def report_from(base: int) -> Progress:
-        return lambda d, n: report(base + d, plan.cost)
+        return lambda d, n: report(base + d, total)
 
     for i, rp in enumerate(plan.rounds):
         if i > 0:
             lrs = _next_lrs(rounds[-1], lrs)
         horizon_shape = None if shape is None else shape.compress(rp.horizon)
+        held = list(itertools.islice(iter(train_loader), rp.held_out)) if rp.held_out else None
         sweep = sweep_lr(
             model,
             optimizer,
@@ -154,11 +157,18 @@ def suggest_lr(
             step_fn=step_fn,
             seed=seed,
             progress=report_from(done),
+            val_loader=held,
+            val_batches=None,
         )
         done += rp.cost
+        report(done, total)  # the round's scoring batches included
         scores = rule.score_copies(sweep.train_losses)
+        if sweep.val_losses is not None:
+            scores = np.where(
+                np.isfinite(scores) & np.isfinite(sweep.val_losses[:, -1]), sweep.val_losses[:, -1], np.inf
+            )
         lr, how = rule.locate(sweep.lrs, scores)
-        rounds.append(Round(rp.horizon, sweep, scores, lr, how))
+        rounds.append(Round(rp.horizon, sweep, scores, lr, how, rp.held_out))
 
     last = rounds[-1]
     if math.isnan(last.lr):
@@ -175,7 +185,11 @@ def suggest_lr(
                 f"the best peak LR sat at the {how.split('-')[0]} end of the LRs tried "
                 f"({last.lrs.min():.3g} .. {last.lrs.max():.3g}); the optimum may lie beyond"
             )
-    factor = 1.0 if total_steps is None else rule.horizon_factor(last.horizon, total_steps)
+    factor = (
+        1.0
+        if total_steps is None
+        else rule.horizon_factor(last.horizon, total_steps, None if shape is None else shape.lr)
+    )
     lr = pick * factor
     band = tuple(f * factor for f in rule.good_band(last.lrs, last.scores, pick))
     return Confirmation(
