@@ -89,14 +89,27 @@ class AnchorResult:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence what the packages print, log and warn while they run (library code never prints)."""
-    loggers = [logging.getLogger(n) for n in ("lightning", "lightning.pytorch", "pytorch_lightning",
-                                               "lightning.fabric", "dog", "prodigyopt", "dadaptation")]
+    loggers = [
+        logging.getLogger(n)
+        for n in (
+            "lightning",
+            "lightning.pytorch",
+            "pytorch_lightning",
+            "lightning.fabric",
+            "dog",
+            "prodigyopt",
+            "dadaptation",
+        )
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
             warnings.simplefilter("ignore")
             yield
     finally:
@@ -110,8 +123,12 @@ def _hyper(task: Task, seed: int) -> dict[str, Any]:
     group = setup.optimizer.param_groups[0]
     decoupled = bool(group.get("decoupled_weight_decay", isinstance(setup.optimizer, torch.optim.AdamW)))
     batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in setup.model.modules())
-    return {"weight_decay": float(group.get("weight_decay", 0.0)), "decoupled": decoupled,
-            "momentum": float(group.get("momentum", 0.0)), "batchnorm": batchnorm}
+    return {
+        "weight_decay": float(group.get("weight_decay", 0.0)),
+        "decoupled": decoupled,
+        "momentum": float(group.get("momentum", 0.0)),
+        "batchnorm": batchnorm,
+    }
 
 
 def _warms_up(task: Task) -> bool:
@@ -149,8 +166,7 @@ def torch_lr_finder_lr(task: Task, seed: int) -> AnchorResult:
         finally:
             plt.close(fig)
         finder.reset()
-    return AnchorResult("torch-lr-finder", None if lr is None else float(lr), None, steps,
-                        time.perf_counter() - start)
+    return AnchorResult("torch-lr-finder", None if lr is None else float(lr), None, steps, time.perf_counter() - start)
 
 
 def _lightning_module(model: nn.Module, optimizer: Optimizer, criterion: nn.Module) -> Any:
@@ -191,11 +207,24 @@ def lightning_lr(task: Task, seed: int) -> AnchorResult:
     module = _lightning_module(setup.model, setup.optimizer, setup.criterion)
     start = time.perf_counter()
     with _quiet(), tempfile.TemporaryDirectory() as root:
-        trainer = pl.Trainer(accelerator="cpu", devices=1, max_steps=NUM_ITER, logger=False,
-                             enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                             default_root_dir=root)
-        finder = Tuner(trainer).lr_find(module, train_dataloaders=setup.train_loader, min_lr=1e-8, max_lr=1,
-                                        num_training=NUM_ITER, update_attr=False)
+        trainer = pl.Trainer(
+            accelerator="cpu",
+            devices=1,
+            max_steps=NUM_ITER,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            default_root_dir=root,
+        )
+        finder = Tuner(trainer).lr_find(
+            module,
+            train_dataloaders=setup.train_loader,
+            min_lr=1e-8,
+            max_lr=1,
+            num_training=NUM_ITER,
+            update_attr=False,
+        )
         lr = finder.suggestion() if finder is not None else None
         steps = len(finder.results["lr"]) if finder is not None else 0
     return AnchorResult("lightning", None if lr is None else float(lr), None, steps, time.perf_counter() - start)
@@ -230,8 +259,16 @@ def fastai_rules(task: Task, seed: int) -> dict[str, AnchorResult]:
 # ---------------------------------------------------------------- learning-rate-free optimizers
 
 
-def _trained(anchor: str, task: Task, seed: int, lr: float, optimizer: Callable[[Any], Optimizer], *,
-             scheduler: bool = True, averager: Callable[[nn.Module], Any] | None = None) -> AnchorResult:
+def _trained(
+    anchor: str,
+    task: Task,
+    seed: int,
+    lr: float,
+    optimizer: Callable[[Any], Optimizer],
+    *,
+    scheduler: bool = True,
+    averager: Callable[[nn.Module], Any] | None = None,
+) -> AnchorResult:
     start = time.perf_counter()
     with _quiet():
         val = train_full(task, seed, lr, optimizer=optimizer, scheduler=scheduler, averager=averager)
@@ -249,8 +286,15 @@ def prodigy(task: Task, seed: int) -> AnchorResult:
     from prodigyopt import Prodigy
 
     h = _hyper(task, seed)
-    return _trained("prodigy", task, seed, 1.0, lambda p: Prodigy(
-        p, lr=1.0, weight_decay=h["weight_decay"], decouple=h["decoupled"], safeguard_warmup=_warms_up(task)))
+    return _trained(
+        "prodigy",
+        task,
+        seed,
+        1.0,
+        lambda p: Prodigy(
+            p, lr=1.0, weight_decay=h["weight_decay"], decouple=h["decoupled"], safeguard_warmup=_warms_up(task)
+        ),
+    )
 
 
 def dadaptation(task: Task, seed: int) -> AnchorResult:
@@ -293,9 +337,15 @@ def dog(task: Task, seed: int, *, scheduler: bool = True) -> AnchorResult:
 
     h = _hyper(task, seed)
     reps_rel = 1e-4 if h["batchnorm"] else 1e-6
-    return _trained("dog", task, seed, 1.0, lambda p: DoG(p, reps_rel=reps_rel, lr=1.0,
-                                                           weight_decay=h["weight_decay"]),
-                    scheduler=scheduler, averager=PolynomialDecayAverager)
+    return _trained(
+        "dog",
+        task,
+        seed,
+        1.0,
+        lambda p: DoG(p, reps_rel=reps_rel, lr=1.0, weight_decay=h["weight_decay"]),
+        scheduler=scheduler,
+        averager=PolynomialDecayAverager,
+    )
 
 
 def schedule_free_warmup(task: Task) -> int:

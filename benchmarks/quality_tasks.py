@@ -210,8 +210,9 @@ def _mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 # ---------------------------------------------------------------- the first suite's four tasks (constant LR)
 
 
-def _mnist_task(model_name: str, opt: Callable[[Any], Optimizer], criterion: nn.Module,
-                batch: int) -> Callable[[int], Setup]:
+def _mnist_task(
+    model_name: str, opt: Callable[[Any], Optimizer], criterion: nn.Module, batch: int
+) -> Callable[[int], Setup]:
     from lrlab.tutorial.models import build_model
 
     xtr, ytr, xte, yte = _mnist()
@@ -231,10 +232,16 @@ def _synthetic(batch: int) -> Callable[[int], Setup]:
     xs, ys = x.numpy(), y.numpy()
 
     def make(seed: int) -> Setup:
-        model = _seeded(seed, lambda: nn.Sequential(nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 64), nn.GELU(),
-                                                    nn.Linear(64, 1)))
-        return Setup(model, torch.optim.AdamW(model.parameters(), weight_decay=0.01), nn.MSELoss(),
-                     _loader(xs[:4096], ys[:4096], batch, seed), _loader(xs[4096:], ys[4096:], 512))
+        model = _seeded(
+            seed, lambda: nn.Sequential(nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 64), nn.GELU(), nn.Linear(64, 1))
+        )
+        return Setup(
+            model,
+            torch.optim.AdamW(model.parameters(), weight_decay=0.01),
+            nn.MSELoss(),
+            _loader(xs[:4096], ys[:4096], batch, seed),
+            _loader(xs[4096:], ys[4096:], 512),
+        )
 
     return make
 
@@ -249,11 +256,17 @@ def _moons(batch: int) -> Callable[[int], Setup]:
     xs, ys = x.numpy(), label.float()[:, None].numpy()
 
     def make(seed: int) -> Setup:
-        model = _seeded(seed, lambda: nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
-                                                    nn.Linear(32, 1)))
+        model = _seeded(
+            seed, lambda: nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+        )
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-        return Setup(model, opt, nn.BCEWithLogitsLoss(), _loader(xs[:2048], ys[:2048], batch, seed),
-                     _loader(xs[2048:], ys[2048:], 512))
+        return Setup(
+            model,
+            opt,
+            nn.BCEWithLogitsLoss(),
+            _loader(xs[:2048], ys[:2048], batch, seed),
+            _loader(xs[2048:], ys[2048:], 512),
+        )
 
     return make
 
@@ -396,8 +409,11 @@ class _BasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
-        self.short = (nn.Identity() if stride == 1 and cin == cout
-                      else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
+        self.short = (
+            nn.Identity()
+            if stride == 1 and cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -449,8 +465,13 @@ def _gru(batch: int) -> Callable[[int], Setup]:
 
     def make(seed: int) -> Setup:
         model = _seeded(seed, RowGRU)
-        return Setup(model, torch.optim.Adam(model.parameters()), nn.CrossEntropyLoss(),
-                     _loader(xtr, ytr, batch, seed), _loader(xte, yte, 500))
+        return Setup(
+            model,
+            torch.optim.Adam(model.parameters()),
+            nn.CrossEntropyLoss(),
+            _loader(xtr, ytr, batch, seed),
+            _loader(xte, yte, 500),
+        )
 
     return make
 
@@ -462,9 +483,19 @@ def _onecycle_mlp(batch: int) -> Callable[[int], Setup]:
     xtr, ytr, xte, yte = _mnist()
 
     def make(seed: int) -> Setup:
-        model = _seeded(seed, lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
-                                                    nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.2),
-                                                    nn.Linear(256, 10)))
+        model = _seeded(
+            seed,
+            lambda: nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(784, 256),
+                nn.ReLU(),
+                nn.Dropout(0.2),
+                nn.Linear(256, 256),
+                nn.ReLU(),
+                nn.Dropout(0.2),
+                nn.Linear(256, 10),
+            ),
+        )
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
         return Setup(model, opt, nn.CrossEntropyLoss(), _loader(xtr, ytr, batch, seed), _loader(xte, yte, 500))
 
@@ -477,34 +508,98 @@ def _onecycle_mlp(batch: int) -> Callable[[int], Setup]:
 def _tasks() -> tuple[Task, ...]:
     lm, digest = _char_lm(16)
     return (
-        Task("mnist-mlp-sgd", 96, None, log_grid(1e-3, 10), _mnist_task(
-            "mlp", lambda p: torch.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), 128), "sgd",
-            description="SimpleNet (784-128-10), SGD, cross-entropy, batch 128, 3 epochs of 4,000 digits"),
-        Task("mnist-cnn-adam", 126, None, log_grid(1e-5, 1.0), _mnist_task(
-            "cnn", lambda p: torch.optim.Adam(p), nn.CrossEntropyLoss(label_smoothing=0.1), 64), "adam",
-            description="SmallCNN, Adam, cross-entropy with label smoothing 0.1, batch 64, 2 epochs"),
-        Task("synth-mlp-adamw", 192, None, log_grid(1e-5, 1.0), _synthetic(64), "adam",
-             description="16-64-64-1 GELU MLP, AdamW (wd 0.01), MSE on a random teacher net, batch 64, 3 epochs"),
-        Task("moons-mlp-nesterov", 192, None, log_grid(1e-4, 10), _moons(32), "sgd",
-             description="2-32-32-1 tanh MLP, SGD Nesterov 0.9, BCE on two moons, batch 32, 3 epochs"),
-        Task("char-lm-adamw", 400, "warmup_cosine(1.0, warmup=40, total=400, min_lr=0)",
-             # First 1e-3..3; its best sat 4 LRs from the bottom within 7% of it, so 6 LRs went below (same step).
-             _extend_down(log_grid(1e-3, 3.0), 6), lm, "adam", warmup=40, corpus_sha256=digest,
-             description="2-layer pre-LN causal transformer (d 64, 4 heads, context 64) on Python's help topics, "
-                         "AdamW (0.9, 0.95; wd 0.1), batch 16"),
-        Task("mnist-mixer-adamw", 300, "warmup_cosine(1.0, warmup=30, total=300, min_lr=0)", log_grid(3e-4, 3.0),
-             _mixer(128), "adam", warmup=30, held_out=True,
-             description="MLP-Mixer (16 patches of 7x7, d 64, 2 blocks), AdamW (wd 0.05), batch 128, 10 epochs"),
-        Task("mnist-resnet-sgd", 300, "cosine(1.0, total=300, min_lr=0)", log_grid(1e-3, 10), _resnet(128), "sgd",
-             description="BatchNorm ResNet (stem + 2 basic blocks, 16/32 ch) on 14x14 digits, SGD Nesterov 0.9, "
-                         "wd 5e-4, batch 128"),
-        Task("smnist-gru-adam", 400, "linear(1.0, end_lr=0, total_steps=400)", log_grid(3e-4, 1.0), _gru(128),
-             "adam", held_out=True,
-             description="GRU (hidden 64) over the 14 rows of 14x14 digits, Adam, linear decay to 0, batch 128"),
-        Task("mnist-mlp-onecycle", 300, OneCycle(300), log_grid(1e-3, 10), _onecycle_mlp(64), "sgd",
-             warmup=90, held_out=True,
-             description="784-256-256-10 MLP with dropout 0.2, SGD momentum 0.9 (wd 5e-4), OneCycleLR defaults, "
-                         "batch 64"),
+        Task(
+            "mnist-mlp-sgd",
+            96,
+            None,
+            log_grid(1e-3, 10),
+            _mnist_task("mlp", lambda p: torch.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), 128),
+            "sgd",
+            description="SimpleNet (784-128-10), SGD, cross-entropy, batch 128, 3 epochs of 4,000 digits",
+        ),
+        Task(
+            "mnist-cnn-adam",
+            126,
+            None,
+            log_grid(1e-5, 1.0),
+            _mnist_task("cnn", lambda p: torch.optim.Adam(p), nn.CrossEntropyLoss(label_smoothing=0.1), 64),
+            "adam",
+            description="SmallCNN, Adam, cross-entropy with label smoothing 0.1, batch 64, 2 epochs",
+        ),
+        Task(
+            "synth-mlp-adamw",
+            192,
+            None,
+            log_grid(1e-5, 1.0),
+            _synthetic(64),
+            "adam",
+            description="16-64-64-1 GELU MLP, AdamW (wd 0.01), MSE on a random teacher net, batch 64, 3 epochs",
+        ),
+        Task(
+            "moons-mlp-nesterov",
+            192,
+            None,
+            log_grid(1e-4, 10),
+            _moons(32),
+            "sgd",
+            description="2-32-32-1 tanh MLP, SGD Nesterov 0.9, BCE on two moons, batch 32, 3 epochs",
+        ),
+        Task(
+            "char-lm-adamw",
+            400,
+            "warmup_cosine(1.0, warmup=40, total=400, min_lr=0)",
+            # First 1e-3..3; its best sat 4 LRs from the bottom within 7% of it, so 6 LRs went below (same step).
+            _extend_down(log_grid(1e-3, 3.0), 6),
+            lm,
+            "adam",
+            warmup=40,
+            corpus_sha256=digest,
+            description="2-layer pre-LN causal transformer (d 64, 4 heads, context 64) on Python's help topics, "
+            "AdamW (0.9, 0.95; wd 0.1), batch 16",
+        ),
+        Task(
+            "mnist-mixer-adamw",
+            300,
+            "warmup_cosine(1.0, warmup=30, total=300, min_lr=0)",
+            log_grid(3e-4, 3.0),
+            _mixer(128),
+            "adam",
+            warmup=30,
+            held_out=True,
+            description="MLP-Mixer (16 patches of 7x7, d 64, 2 blocks), AdamW (wd 0.05), batch 128, 10 epochs",
+        ),
+        Task(
+            "mnist-resnet-sgd",
+            300,
+            "cosine(1.0, total=300, min_lr=0)",
+            log_grid(1e-3, 10),
+            _resnet(128),
+            "sgd",
+            description="BatchNorm ResNet (stem + 2 basic blocks, 16/32 ch) on 14x14 digits, SGD Nesterov 0.9, "
+            "wd 5e-4, batch 128",
+        ),
+        Task(
+            "smnist-gru-adam",
+            400,
+            "linear(1.0, end_lr=0, total_steps=400)",
+            log_grid(3e-4, 1.0),
+            _gru(128),
+            "adam",
+            held_out=True,
+            description="GRU (hidden 64) over the 14 rows of 14x14 digits, Adam, linear decay to 0, batch 128",
+        ),
+        Task(
+            "mnist-mlp-onecycle",
+            300,
+            OneCycle(300),
+            log_grid(1e-3, 10),
+            _onecycle_mlp(64),
+            "sgd",
+            warmup=90,
+            held_out=True,
+            description="784-256-256-10 MLP with dropout 0.2, SGD momentum 0.9 (wd 5e-4), OneCycleLR defaults, "
+            "batch 64",
+        ),
     )
 
 
@@ -573,8 +668,15 @@ def _has_batchnorm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
-def train_full(task: Task, seed: int, lr: float, *, optimizer: Callable[[Any], Optimizer] | None = None,
-               scheduler: bool = True, averager: Callable[[nn.Module], Any] | None = None) -> float:
+def train_full(
+    task: Task,
+    seed: int,
+    lr: float,
+    *,
+    optimizer: Callable[[Any], Optimizer] | None = None,
+    scheduler: bool = True,
+    averager: Callable[[nn.Module], Any] | None = None,
+) -> float:
     """Train a fresh model for the task's whole budget at peak ``lr``; return its mean validation loss.
 
     Every param group's LR is set to ``lr`` times its ratio to the first group's, the task's shape
@@ -648,8 +750,15 @@ def _shape_key(shape: Shape) -> str | None:
 
 def oracle_key(task: Task, seeds: Sequence[int] = SEEDS) -> dict[str, Any]:
     """What an oracle's numbers depend on; a stored oracle with another key is recomputed."""
-    return {"task": task.name, "budget": task.budget, "shape": _shape_key(task.shape), "grid": list(task.grid),
-            "seeds": list(seeds), "torch": torch.__version__, "corpus_sha256": task.corpus_sha256}
+    return {
+        "task": task.name,
+        "budget": task.budget,
+        "shape": _shape_key(task.shape),
+        "grid": list(task.grid),
+        "seeds": list(seeds),
+        "torch": torch.__version__,
+        "corpus_sha256": task.corpus_sha256,
+    }
 
 
 def _to_json(values: Sequence[float]) -> list[float | None]:
@@ -667,8 +776,13 @@ def _summary(task: Task, val: dict[str, list[float]]) -> dict[str, Any]:
     return {"mean": mean.tolist(), "best_lr": task.grid[best], "best_val": float(mean[best]), "best_index": best}
 
 
-def oracle(task: Task, seeds: Sequence[int] = SEEDS, *, directory: Path = ORACLE_DIR,
-           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def oracle(
+    task: Task,
+    seeds: Sequence[int] = SEEDS,
+    *,
+    directory: Path = ORACLE_DIR,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The task's oracle: the validation loss of a full training run at each grid LR, for each seed.
 
     Loaded from ``directory/<task>.json`` when its key matches :func:`oracle_key`; otherwise
@@ -700,10 +814,18 @@ def oracle(task: Task, seeds: Sequence[int] = SEEDS, *, directory: Path = ORACLE
         val[str(seed)] = [train_full(task, seed, lr) for lr in task.grid]
         wall[str(seed)] = round(time.perf_counter() - start, 2)
         if progress is not None:
-            progress(f"[{task.name}] seed {seed}: {wall[str(seed)]:.1f} s, best "
-                     f"{task.grid[int(np.argmin(val[str(seed)]))]:.3g}")
-    doc = {"key": key, "grid": list(task.grid), "val": val, **_summary(task, val), "wall_s": wall,
-           "threads": torch.get_num_threads()}
+            progress(
+                f"[{task.name}] seed {seed}: {wall[str(seed)]:.1f} s, best "
+                f"{task.grid[int(np.argmin(val[str(seed)]))]:.3g}"
+            )
+    doc = {
+        "key": key,
+        "grid": list(task.grid),
+        "val": val,
+        **_summary(task, val),
+        "wall_s": wall,
+        "threads": torch.get_num_threads(),
+    }
     directory.mkdir(parents=True, exist_ok=True)
     stored = dict(doc, val={s: _to_json(v) for s, v in val.items()}, mean=_to_json(doc["mean"]))
     path.write_text(json.dumps(stored, indent=1) + "\n")
@@ -722,8 +844,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--tasks", default=None, help="comma list of task names (default: all)")
     p.add_argument("--oracle", action="store_true", help="compute (or load) each task's oracle and write its JSON")
     p.add_argument("--time", action="store_true", help="time one full run per task at the middle of its grid")
-    p.add_argument("--scan", metavar="SEED", type=int, default=None,
-                   help="one seed over every other grid LR (a quick look at the curve; nothing written)")
+    p.add_argument(
+        "--scan",
+        metavar="SEED",
+        type=int,
+        default=None,
+        help="one seed over every other grid LR (a quick look at the curve; nothing written)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: reproducible numbers)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -738,15 +865,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.oracle:
         for task in chosen:
             doc = oracle(task, progress=lambda line: print(line, flush=True))
-            print(f"{task.name}: best LR {doc['best_lr']:.3g} (mean val {doc['best_val']:.4f}), "
-                  f"{sum(doc['wall_s'].values()):.0f} s", flush=True)
+            print(
+                f"{task.name}: best LR {doc['best_lr']:.3g} (mean val {doc['best_val']:.4f}), "
+                f"{sum(doc['wall_s'].values()):.0f} s",
+                flush=True,
+            )
         return 0
     print("| task | held out | family | budget | shape | params | grid | description |")
     print("|---|---|---|---:|---|---:|---|---|")
     for task in chosen:
-        line = (f"| {task.name} | {'yes' if task.held_out else 'no'} | {task.family} | {task.budget} | "
-                f"{_shape_key(task.shape) or 'constant'} | {_params(task):,} | {task.grid[0]:.3g}..{task.grid[-1]:.3g} "
-                f"({len(task.grid)}) | {task.description} |")
+        line = (
+            f"| {task.name} | {'yes' if task.held_out else 'no'} | {task.family} | {task.budget} | "
+            f"{_shape_key(task.shape) or 'constant'} | {_params(task):,} | {task.grid[0]:.3g}..{task.grid[-1]:.3g} "
+            f"({len(task.grid)}) | {task.description} |"
+        )
         if args.time:
             lr = task.grid[len(task.grid) // 2]
             start = time.perf_counter()

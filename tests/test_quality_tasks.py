@@ -33,9 +33,13 @@ def _tiny_make(seed: int, groups: bool = False) -> qt.Setup:
     else:
         params = model.parameters()
     opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
-    return qt.Setup(model, opt, nn.MSELoss(), tensor_loader(x[:192].numpy(), y[:192].numpy(), 16, shuffle=True,
-                                                            seed=seed),
-                    tensor_loader(x[192:].numpy(), y[192:].numpy(), 32))
+    return qt.Setup(
+        model,
+        opt,
+        nn.MSELoss(),
+        tensor_loader(x[:192].numpy(), y[:192].numpy(), 16, shuffle=True, seed=seed),
+        tensor_loader(x[192:].numpy(), y[192:].numpy(), 32),
+    )
 
 
 def _tiny(budget: int = 12, shape: qt.Shape = None, **kw: Any) -> qt.Task:
@@ -129,8 +133,14 @@ def test_task_checks() -> None:
 # ---------------------------------------------------------------- train_full
 
 
-@pytest.mark.parametrize("spec", ["warmup_cosine(1.0, warmup=3, total=12, min_lr=0)",
-                                  "linear(1.0, end_lr=0, total_steps=12)", "cosine(1.0, total=12, min_lr=0)"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "warmup_cosine(1.0, warmup=3, total=12, min_lr=0)",
+        "linear(1.0, end_lr=0, total_steps=12)",
+        "cosine(1.0, total=12, min_lr=0)",
+    ],
+)
 def test_train_full_follows_a_spec_shape(spec: str) -> None:
     seen = _recorded(_tiny(12, spec), 0.5)
     assert np.allclose([s[0] for s in seen], 0.5 * parse(spec)(np.arange(12)))
@@ -311,8 +321,10 @@ def test_fastai_rules_anchor() -> None:
     assert len({r.cost_steps for r in out.values()}) == 1
 
 
-@pytest.mark.parametrize("name, module", [("prodigy", "prodigyopt"), ("d-adaptation", "dadaptation"),
-                                          ("dog", "dog"), ("schedule-free", "schedulefree")])
+@pytest.mark.parametrize(
+    "name, module",
+    [("prodigy", "prodigyopt"), ("d-adaptation", "dadaptation"), ("dog", "dog"), ("schedule-free", "schedulefree")],
+)
 @pytest.mark.parametrize("family", ["sgd", "adam"])
 def test_lr_free_anchors(name: str, module: str, family: str) -> None:
     pytest.importorskip(module)
