@@ -1,179 +1,67 @@
-"""How good are LR suggestions? Regret against an oracle grid, band hits and cost, on three tasks.
+"""How good is each way of choosing a learning rate? Regret against an oracle, band hits, cost and wall time.
 
-For each task an **oracle** trains every LR of a log grid (25 LRs, 1e-5 to 10) for the
-task's full budget with 3 training seeds (one vmapped sweep per seed; the sweep is exact
-to ordinary training) and scores the final validation loss. Its best LR minimises the
-seed-mean validation loss; its *band* is the LR interval around the best where that
-mean stays within 10% of the best (edges interpolated in log LR). Then every rule runs
-once per seed: the range-test rules (``steepest``, ``minimum``, ``valley``, ``slide``,
-``tutorial``) on one 100-step range test, and the confirmed default (``suggest_lr``). Each
-suggestion is trained for the full budget with that seed; its **regret** is its final
-validation loss over the final validation loss of the same seed at the oracle's best LR.
+The nine tasks of :mod:`quality_tasks` (the first suite's four at a constant LR, and five whose
+schedule matters: a char-level transformer LM with warmup + cosine, an MLP-Mixer with warmup +
+cosine, a BatchNorm ResNet with cosine to 0, a GRU with linear decay, an MLP with torch's
+``OneCycleLR``); three of them are **held out** (committed with their oracle before the rule of
+``suggest_lr`` was fixed, and never used to choose it).
 
-Tasks (they differ in model, optimizer and loss):
+For each task the committed **oracle** (``benchmarks/oracle/<task>.json``) trained every peak LR
+of a >= 20-point log grid for the task's whole budget under the task's schedule, for 3 training
+seeds; its best LR minimises the seed-mean validation loss and its *band* is the interval around
+the best where that mean stays within 10% of the best (edges interpolated in log LR). Then, for
+every seed, each method produces a run:
 
-* ``mnist-mlp-sgd``: the tutorial's: SimpleNet, SGD, cross-entropy, batch 128, 3 epochs
-  of the 4,000 embedded MNIST training digits (96 steps); validation: the 1,000 test digits.
-* ``mnist-cnn-adam``: SmallCNN, Adam, cross-entropy with label smoothing 0.1, batch 64,
-  2 epochs (126 steps).
-* ``synth-mlp-adamw``: a 16-64-64-1 GELU MLP, AdamW (weight decay 0.01), MSE, regressing
-  a fixed random teacher network plus noise; 4,096 training and 1,024 validation points,
-  batch 64, 3 epochs (192 steps).
-* ``moons-mlp-nesterov`` (**held out**: added after ``suggest_lr``'s pick rule was chosen
-  on the three tasks above, and never used to choose it): two noisy interleaved
-  half-moons, a 2-32-32-1 tanh MLP, SGD with Nesterov momentum 0.9, binary
-  cross-entropy; 2,048 training and 512 validation points, batch 32, 3 epochs (192 steps).
+* ``lrlab``: ``lrlab.suggest_lr(..., schedule=<the task's shape>, total_steps=<its budget>)``, the
+  suggested peak trained for the budget under the shape;
+* the range-test anchors, each suggestion trained the same way: torch-lr-finder's steepest point,
+  Lightning's ``Tuner.lr_find().suggestion()``, fastai's valley / slide / minimum / steep (lrlab's
+  implementations of them);
+* the learning-rate-free optimizers in place of the task's optimizer: Prodigy, D-Adaptation and
+  DoG at their READMEs' defaults under the shape, schedule-free AdamW/SGD at its default LR with
+  warmup (their defaults and sources are in :mod:`anchors`).
 
-Oracle results are cached in ``benchmarks/.cache/`` (keyed by task, seed, grid and torch
-version). Wall times of a 100-step range test and of ``suggest_lr`` are measured side by
-side on each task. Run::
+A run's **regret** is its validation loss over the same seed's at the oracle's best LR; *in band*
+means the method's LR lies in the band (LR-free optimizers have no LR to place, so they show
+n/a). Cost counts every training step spent choosing the LR (every copy of lrlab's sweeps, the
+range test included; an LR-free optimizer's choosing is its training run); wall is the time
+spent choosing. Results are cached in ``benchmarks/.cache/quality/`` (lrlab's entries keyed by
+the source of its rule, so a changed rule is re-measured). Run::
 
-    python benchmarks/suggestion_quality.py           # full: 25 LRs x 3 seeds
-    python benchmarks/suggestion_quality.py --quick   # smoke: 8 LRs, 1 seed, a third of each budget
-    python benchmarks/suggestion_quality.py --device cuda
+    python benchmarks/suggestion_quality.py               # all nine tasks, 3 seeds (an hour or so on 2 CPUs)
+    python benchmarks/suggestion_quality.py --quick       # smoke: two small tasks, seed 0
+    python benchmarks/suggestion_quality.py --jobs 2      # two worker processes, one torch thread each
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
+import math
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
-from lrlab.confirm import suggest_lr
-from lrlab.finder import METHODS, find_lr, suggest
-from lrlab.sweep import sweep_lr
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CACHE = Path(__file__).with_name(".cache")
+import anchors
+import quality_tasks as qt
+
+CACHE = Path(__file__).with_name(".cache") / "quality"
 BAND = 1.10
-RULES = (*METHODS, "confirmed")
-
-
-@dataclass
-class Setup:
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    criterion: nn.Module
-    train_loader: Any
-    val_loader: Any
-
-
-@dataclass(frozen=True)
-class Task:
-    name: str
-    budget: int  # full training steps
-    make: Callable[[int], Setup]
-    device: str = "cpu"
-
-    def build(self, seed: int) -> Setup:
-        """The task's model (on the device), optimizer, loss and loaders for one training seed."""
-        s = self.make(seed)
-        if self.device != "cpu":
-            s.model.to(self.device)  # in place: the optimizer's Parameter objects move with it
-        return s
-
-
-def _mnist(model_name: str, opt: Callable[[Any], torch.optim.Optimizer], criterion: nn.Module,
-           batch: int) -> Callable[[int], Setup]:
-    from lrlab.data import load_mnist, tensor_loader
-    from lrlab.models import build_model
-
-    train, test = load_mnist("embedded", "train"), load_mnist("embedded", "test")
-
-    def build(seed: int) -> Setup:
-        model = build_model(model_name, seed=seed)
-        return Setup(model, opt(model.parameters()), criterion, tensor_loader(*train, batch, shuffle=True, seed=seed),
-                     tensor_loader(*test, 500))
-
-    return build
-
-
-def _synthetic(batch: int) -> Callable[[int], Setup]:
-    from lrlab.data import tensor_loader
-
-    g = torch.Generator().manual_seed(1234)
-    teacher = [torch.randn(16, 32, generator=g) / 4, torch.randn(32, 1, generator=g) / 32**0.5]
-    x = torch.randn(4096 + 1024, 16, generator=g)
-    y = torch.tanh(x @ teacher[0]) @ teacher[1] + 0.1 * torch.randn(len(x), 1, generator=g)
-    xs, ys = x.numpy(), y.numpy()
-
-    def build(seed: int) -> Setup:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = nn.Sequential(nn.Linear(16, 64), nn.GELU(), nn.Linear(64, 64), nn.GELU(), nn.Linear(64, 1))
-        return Setup(model, torch.optim.AdamW(model.parameters(), weight_decay=0.01), nn.MSELoss(),
-                     tensor_loader(xs[:4096], ys[:4096], batch, shuffle=True, seed=seed),
-                     tensor_loader(xs[4096:], ys[4096:], 512))
-
-    return build
-
-
-def _moons(batch: int) -> Callable[[int], Setup]:
-    """Two interleaved half-moons, a tanh MLP, SGD with Nesterov momentum, binary cross-entropy."""
-    from lrlab.data import tensor_loader
-
-    g = torch.Generator().manual_seed(4321)
-    n = 2048 + 512
-    t = torch.rand(n, generator=g) * torch.pi
-    label = torch.randint(0, 2, (n,), generator=g)
-    x = torch.stack([torch.cos(t) + label * 1.0, torch.sin(t) * (1 - 2 * label) + label * 0.4], dim=1)
-    x = x + 0.15 * torch.randn(n, 2, generator=g)
-    xs, ys = x.numpy(), label.float()[:, None].numpy()
-
-    def build(seed: int) -> Setup:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-        return Setup(model, opt, nn.BCEWithLogitsLoss(), tensor_loader(xs[:2048], ys[:2048], batch, shuffle=True,
-                                                                        seed=seed),
-                     tensor_loader(xs[2048:], ys[2048:], 512))
-
-    return build
-
-
-# Added after suggest_lr's pick rule was fixed, and never used to choose it: the check on a
-# task the rule was not selected on (a different model, optimizer and loss again).
-HELD_OUT = "moons-mlp-nesterov"
-
-
-def tasks(device: str = "cpu") -> list[Task]:
-    return [
-        Task("mnist-mlp-sgd", 96, _mnist("mlp", lambda p: torch.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), 128),
-             device),
-        Task("mnist-cnn-adam", 126, _mnist("cnn", lambda p: torch.optim.Adam(p), nn.CrossEntropyLoss(label_smoothing=0.1),
-                                           64), device),
-        Task("synth-mlp-adamw", 192, _synthetic(64), device),
-        Task(HELD_OUT, 192, _moons(32), device),
-    ]
-
-
-def train_full(task: Task, seed: int, lrs: np.ndarray, budget: int) -> np.ndarray:
-    """Final validation loss of full-budget training at each LR (NaN/Inf -> inf)."""
-    s = task.build(seed)
-    result = sweep_lr(s.model, s.optimizer, s.criterion, s.train_loader, lrs=lrs, steps=budget,
-                      val_loader=s.val_loader, val_batches=None, seed=seed)
-    val = result.val_losses[:, -1]  # type: ignore[index]
-    return np.where(result.diverged | ~np.isfinite(val), np.inf, val)
-
-
-def oracle(task: Task, seed: int, grid: np.ndarray, budget: int) -> np.ndarray:
-    key = json.dumps([task.name, seed, grid.tolist(), budget, torch.__version__, task.device])
-    path = CACHE / f"oracle-{task.name}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.json"
-    if path.exists():
-        return np.asarray([np.inf if v is None else v for v in json.loads(path.read_text())["val"]])
-    val = train_full(task, seed, grid, budget)
-    CACHE.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"key": key, "val": [float(v) if np.isfinite(v) else None for v in val]}))
-    return val
+RANGE_METHODS = ("torch-lr-finder", "lightning", "fastai-valley", "fastai-slide", "fastai-minimum", "fastai-steep")
+FREE_METHODS = ("prodigy", "d-adaptation", "dog", "schedule-free")
+METHODS = ("lrlab", *RANGE_METHODS, *FREE_METHODS)
+QUICK_TASKS = ("mnist-mlp-sgd", "synth-mlp-adamw")
 
 
 def band(grid: np.ndarray, mean_val: np.ndarray) -> tuple[float, float, float, float]:
@@ -195,96 +83,199 @@ def band(grid: np.ndarray, mean_val: np.ndarray) -> tuple[float, float, float, f
     return float(grid[best]), float(mean_val[best]), edge(-1), edge(+1)
 
 
-def suggestions(task: Task, seed: int) -> tuple[dict[str, float | None], dict[str, int], float, float]:
-    """Every rule's LR for one seed, its cost in steps, and the wall times of both procedures."""
+def _rule_version() -> str:
+    from lrlab.confirm import rule, suggest
+
+    text = inspect.getsource(rule) + inspect.getsource(suggest)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _cached(key: dict[str, Any], compute: Any, cache: Path) -> dict[str, Any]:
+    name = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache / f"{key['task']}-{key['seed']}-{key['method']}-{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    doc = compute()
+    cache.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return doc
+
+
+def _lrlab(task: qt.Task, seed: int) -> dict[str, Any]:
+    from lrlab.confirm import suggest_lr
+
     s = task.build(seed)
     start = time.perf_counter()
-    rt = find_lr(s.model, s.optimizer, s.criterion, s.train_loader, num_iter=100)
-    rt_wall = time.perf_counter() - start
-    lrs: dict[str, float | None] = {}
-    for method in METHODS:
-        try:
-            lrs[method] = suggest(rt, method).lr
-        except ValueError:
-            lrs[method] = None
-    s = task.build(seed)
-    start = time.perf_counter()
-    conf = suggest_lr(s.model, s.optimizer, s.criterion, s.train_loader, seed=seed)
-    confirm_wall = time.perf_counter() - start
-    lrs["confirmed"] = conf.lr
-    cost = {m: rt.steps for m in METHODS} | {"confirmed": conf.cost_steps}
-    return lrs, cost, rt_wall, confirm_wall
+    conf = suggest_lr(
+        s.model, s.optimizer, s.criterion, s.train_loader, schedule=task.shape, total_steps=task.budget, seed=seed
+    )
+    wall = time.perf_counter() - start
+    val = qt.train_full(task, seed, conf.lr)
+    return {
+        "lr": conf.lr,
+        "val": val,
+        "cost": conf.cost_steps,
+        "wall": wall,
+        "rounds": [[r.horizon, len(r.lrs), r.lr, r.how] for r in conf.rounds],
+        "warnings": list(conf.warnings),
+    }
 
 
-def run_task(task: Task, grid: np.ndarray, seeds: list[int], budget: int) -> dict[str, Any]:
-    per_seed = [oracle(task, s, grid, budget) for s in seeds]
-    mean_val = np.mean(per_seed, axis=0)
-    best_lr, best_val, low, high = band(grid, mean_val)
-    best_index = int(np.argmin(mean_val))
-    per_rule: dict[str, dict[str, list[Any]]] = {r: {"lr": [], "regret": [], "in_band": [], "cost": []} for r in RULES}
-    walls = []
-    for seed, oracle_val in zip(seeds, per_seed):
-        lrs, cost, rt_wall, confirm_wall = suggestions(task, seed)
-        walls.append((rt_wall, confirm_wall))
-        usable = [r for r in RULES if lrs[r] is not None and lrs[r] > 0]  # type: ignore[operator]
-        val = dict(zip(usable, train_full(task, seed, np.asarray([lrs[r] for r in usable]), budget)))
-        for r in RULES:
-            lr = lrs[r]
-            per_rule[r]["lr"].append(lr)
-            per_rule[r]["regret"].append(val[r] / oracle_val[best_index] if r in val else np.inf)
-            per_rule[r]["in_band"].append(lr is not None and low <= lr <= high)
-            per_rule[r]["cost"].append(cost[r])
-    return {"task": task.name, "budget": budget, "best_lr": best_lr, "best_val": best_val, "band": (low, high),
-            "rules": per_rule, "walls": walls, "grid": grid.tolist(), "mean_val": mean_val.tolist()}
+def _range_anchor(task: qt.Task, seed: int, name: str) -> dict[str, Any]:
+    if name.startswith("fastai-"):
+        res = anchors.fastai_rules(task, seed)[name.removeprefix("fastai-")]
+    else:
+        res = anchors.RANGE_TEST_ANCHORS[name](task, seed)
+    val = math.inf if res.lr is None or not res.lr > 0 else qt.train_full(task, seed, res.lr)
+    return {"lr": res.lr, "val": val, "cost": res.cost_steps, "wall": res.wall_s}
 
 
-def report(results: list[dict[str, Any]], command: str) -> None:
+def _free_anchor(task: qt.Task, seed: int, name: str) -> dict[str, Any]:
+    res = anchors.LR_FREE_ANCHORS[name](task, seed)
+    return {"lr": None, "val": res.val_loss, "cost": res.cost_steps, "wall": res.wall_s}
+
+
+def run_one(task_name: str, seed: int, method: str, cache: str = str(CACHE)) -> dict[str, Any]:
+    """One method's run on one task and seed (cached in ``cache``)."""
+    torch.set_num_threads(1)  # as the oracle was computed
+    warnings.simplefilter("ignore")  # the anchors' packages and vmap's fallback notes
+    task = qt.get_task(task_name)
+    key: dict[str, Any] = {"task": task_name, "seed": seed, "method": method, **qt.oracle_key(task)}
+    key["oracle_seeds"] = key.pop("seeds")
+    if method == "lrlab":
+        key["rule"] = _rule_version()
+        return _cached(key, lambda: _lrlab(task, seed), Path(cache))
+    if method in RANGE_METHODS:
+        return _cached(key, lambda: _range_anchor(task, seed, method), Path(cache))
+    return _cached(key, lambda: _free_anchor(task, seed, method), Path(cache))
+
+
+def summarise(
+    task: qt.Task, runs: dict[tuple[int, str], dict[str, Any]], seeds: Sequence[int], methods: Sequence[str]
+) -> dict[str, Any]:
+    """Regret, band hits, LRs, cost and wall time of each method on one task, seed by seed."""
+    orc = qt.oracle(task)
+    grid = np.asarray(task.grid)
+    best_lr, best_val, low, high = band(grid, np.asarray(orc["mean"], dtype=float))
+    best_index = int(orc["best_index"])
+    rows: dict[str, Any] = {}
+    for method in methods:
+        regret, in_band, lrs, cost, wall = [], [], [], [], []
+        for seed in seeds:
+            r = runs[(seed, method)]
+            ref = float(orc["val"][str(seed)][best_index])
+            val = math.inf if r["val"] is None else float(r["val"])
+            regret.append(val / ref)
+            lrs.append(r["lr"])
+            in_band.append(None if method in FREE_METHODS else (r["lr"] is not None and low <= r["lr"] <= high))
+            cost.append(r["cost"])
+            wall.append(r["wall"])
+        rows[method] = {"regret": regret, "in_band": in_band, "lr": lrs, "cost": cost, "wall": wall}
+    return {
+        "task": task.name,
+        "held_out": task.held_out,
+        "best_lr": best_lr,
+        "best_val": best_val,
+        "band": (low, high),
+        "budget": task.budget,
+        "methods": rows,
+    }
+
+
+def _fmt_regret(v: float) -> str:
+    return "inf" if not math.isfinite(v) else f"{v:.3f}"
+
+
+def report(results: list[dict[str, Any]], command: str, methods: Sequence[str]) -> None:
+    """The per-task table, the oracles, and the table over all tasks and seeds (markdown)."""
     print(f"\nCommand: {command}\n")
-    print("| task | rule | median regret | worst regret | in band | median LR | cost (steps) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| task | method | median regret | worst regret | in band | median LR | cost (steps) | wall (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for res in results:
-        for r in RULES:
-            d = res["rules"][r]
+        name = res["task"] + (" (held out)" if res["held_out"] else "")
+        for method, d in res["methods"].items():
             lrs = [v for v in d["lr"] if v is not None]
             med_lr = f"{np.median(lrs):.3g}" if lrs else "n/a"
-            name = res["task"] + (" (held out)" if res["task"] == HELD_OUT else "")
-            print(f"| {name} | {r} | {np.median(d['regret']):.3f} | {np.max(d['regret']):.3f} | "
-                  f"{sum(d['in_band'])}/{len(d['in_band'])} | {med_lr} | {int(np.median(d['cost']))} |")
+            hits = "n/a" if d["in_band"][0] is None else f"{sum(bool(b) for b in d['in_band'])}/{len(d['in_band'])}"
+            print(
+                f"| {name} | {method} | {_fmt_regret(float(np.median(d['regret'])))} | "
+                f"{_fmt_regret(max(d['regret']))} | {hits} | {med_lr} | {int(np.median(d['cost']))} | "
+                f"{np.median(d['wall']):.1f} |"
+            )
     print()
     for res in results:
-        walls = np.asarray(res["walls"])
-        ratio = walls[:, 1] / walls[:, 0]
-        print(f"{res['task']}: oracle best LR {res['best_lr']:.3g} (val loss {res['best_val']:.4f}), band "
-              f"{res['band'][0]:.3g}..{res['band'][1]:.3g}; wall: range test (100 steps) "
-              f"{np.median(walls[:, 0]):.2f} s, suggest_lr {np.median(walls[:, 1]):.2f} s, "
-              f"ratio {np.median(ratio):.2f} (max {ratio.max():.2f})")
+        print(
+            f"{res['task']}: oracle best peak LR {res['best_lr']:.3g} (val loss {res['best_val']:.4f}), "
+            f"band {res['band'][0]:.3g}..{res['band'][1]:.3g}, budget {res['budget']} steps"
+        )
+    print("\nAll tasks and seeds together (held-out tasks in brackets):\n")
+    print("| method | in band | worst regret | median regret | worst regret, held out | max cost (steps) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for method in methods:
+        reg = [v for res in results for v in res["methods"][method]["regret"]]
+        held = [v for res in results if res["held_out"] for v in res["methods"][method]["regret"]]
+        hits = [b for res in results for b in res["methods"][method]["in_band"]]
+        held_hits = [b for res in results if res["held_out"] for b in res["methods"][method]["in_band"]]
+        band_txt = (
+            "n/a"
+            if hits and hits[0] is None
+            else (f"{sum(bool(b) for b in hits)}/{len(hits)} ({sum(bool(b) for b in held_hits)}/{len(held_hits)})")
+        )
+        cost = max(c for res in results for c in res["methods"][method]["cost"])
+        print(
+            f"| {method} | {band_txt} | {_fmt_regret(max(reg))} | {_fmt_regret(float(np.median(reg)))} | "
+            f"{_fmt_regret(max(held)) if held else 'n/a'} | {cost} |"
+        )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="smoke run: 8 LRs, 1 seed, a third of each budget")
+    p.add_argument("--quick", action="store_true", help=f"smoke run: {', '.join(QUICK_TASKS)}, seed 0")
     p.add_argument("--tasks", default=None, help="comma list of task names (default: all)")
-    p.add_argument("--json", metavar="PATH", help="also write the raw results to this JSON file")
-    p.add_argument("--device", default="cpu", help="where the models train: cpu or cuda (default: cpu)")
-    args = p.parse_args()
-    chosen = [t for t in tasks(args.device) if args.tasks is None or t.name in args.tasks.split(",")]
-    grid = np.geomspace(1e-5, 10, 8 if args.quick else 25)
-    seeds = [0] if args.quick else [0, 1, 2]
-    results = []
+    p.add_argument("--methods", default=None, help=f"comma list of methods (default: all of {', '.join(METHODS)})")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes, one torch thread each (default: 1)")
+    p.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
+    p.add_argument("--cache", default=str(CACHE), metavar="DIR", help=f"where runs are cached (default: {CACHE})")
+    args = p.parse_args(argv)
+    names = (
+        QUICK_TASKS
+        if args.quick and args.tasks is None
+        else (args.tasks.split(",") if args.tasks else [t.name for t in qt.tasks()])
+    )
+    chosen = [qt.get_task(n) for n in names]
+    seeds = [0] if args.quick else list(qt.SEEDS)
+    methods = METHODS if args.methods is None else tuple(args.methods.split(","))
+    jobs = [(t.name, s, m, args.cache) for t in chosen for s in seeds for m in methods]
     start = time.perf_counter()
+    runs: dict[tuple[str, int, str], dict[str, Any]] = {}
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            for job, doc in zip(jobs, pool.map(run_one, *zip(*jobs))):
+                runs[job[:3]] = doc
+    else:
+        for job in jobs:
+            doc = runs[job[:3]] = run_one(*job)
+            lr = doc["lr"]
+            print(
+                f"[{job[0]} seed {job[1]}] {job[2]}: lr {'n/a' if lr is None else f'{lr:.3g}'}, "
+                f"val {doc['val']}, {doc['wall']:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    results = []
     for task in chosen:
-        t0 = time.perf_counter()
-        budget = task.budget // 3 if args.quick else task.budget
-        results.append(run_task(task, grid, seeds, budget))
-        print(f"[{task.name}] done in {time.perf_counter() - t0:.1f} s", flush=True)
-    command = "python benchmarks/suggestion_quality.py" + (" --quick" if args.quick else "") + (
-        f" --device {args.device}" if args.device != "cpu" else "")
-    report(results, command)
-    print(f"\nTotal {time.perf_counter() - start:.1f} s (torch {torch.__version__}, {args.device}, "
-          f"{torch.get_num_threads()} CPU threads)")
+        per = {(s, m): runs[(task.name, s, m)] for s in seeds for m in methods}
+        results.append(summarise(task, per, seeds, methods))
+    command = "python benchmarks/suggestion_quality.py" + (" --quick" if args.quick else "")
+    report(results, command, methods)
+    print(
+        f"\nTotal {time.perf_counter() - start:.0f} s (torch {torch.__version__}, 1 CPU thread per worker, "
+        f"{args.jobs} worker(s)); rule {_rule_version()}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(results, default=float, indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
