@@ -183,12 +183,14 @@ def test_constant_lr_without_a_length_still_works() -> None:
             "schedule must return a torch LRScheduler",
         ),
         ({"schedule": "cosine(1.0, total=100)"}, ValueError, "total_steps must be given with a schedule"),
-        ({"total_steps": 0}, ValueError, "total_steps must be >= 1, got 0"),
+        ({"total_steps": 0}, ValueError, r"total_steps must be in \[1, 100,000,000\], got 0"),
         ({"total_steps": 10.5}, TypeError, "total_steps must be an int, got float"),
         ({"budget_steps": 120}, ValueError, "budget_steps must leave at least"),
         ({"range_test_options": {"num_iter": 5}}, ValueError, r"must not repeat suggest_lr's own arguments"),
         ({"start_lr": 1.0, "end_lr": 0.1}, ValueError, r"end_lr must be > start_lr"),
         ({"progress": 3}, TypeError, "progress must be callable"),
+        ({"total_steps": 10**12}, ValueError, r"total_steps must be in \[1, 100,000,000\], got 1,000,000,000,000"),
+        ({"schedule": "cosine(1.0, total=9)", "total_steps": 10**12}, ValueError, r"total_steps must be in \[1,"),
     ],
 )
 def test_bad_input_fails_before_anything_trains(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
@@ -200,6 +202,12 @@ def test_bad_input_fails_before_anything_trains(kwargs: dict[str, Any], error: t
 
 
 # ------------------------------------------------------------------ the command line
+
+
+def test_a_one_shot_loader_is_refused_up_front() -> None:
+    model, opt, data = regression()
+    with pytest.raises(ValueError, match=r"train_loader must be re-iterable .* got a one-shot iterator"):
+        suggest_lr(model, opt, nn.MSELoss(), iter(data))
 
 
 def test_cli_find_confirm_with_a_schedule(tmp_path, capsys) -> None:

@@ -23,8 +23,9 @@ from lrlab._checks import Progress, check_callable, check_int
 from lrlab.confirm import rule
 from lrlab.confirm.result import Confirmation, Round
 from lrlab.finder import find_lr
-from lrlab.schedules.shape import Shape, schedule_shape
+from lrlab.schedules.shape import MAX_STEPS, Shape, schedule_shape
 from lrlab.sweep import sweep_lr
+from lrlab.train.batches import is_one_shot
 from lrlab.train.contract import Criterion, StepFn
 
 __all__ = ["suggest_lr"]
@@ -102,7 +103,12 @@ def suggest_lr(
         raise ValueError(
             "total_steps must be given with a schedule (the shape is read over your run's length), got None"
         )
-    length = _UNKNOWN_LENGTH if total_steps is None else check_int("total_steps", total_steps, 1)
+    length = _UNKNOWN_LENGTH if total_steps is None else check_int("total_steps", total_steps, 1, MAX_STEPS)
+    if is_one_shot(train_loader):
+        raise ValueError(
+            "train_loader must be re-iterable (a DataLoader or a list of batches), got a one-shot iterator; "
+            "suggest_lr trains several runs from the start of it"
+        )
     shape = None if schedule is None else schedule_shape(schedule, length)
     budget = rule.default_budget(total_steps) if budget_steps is None else check_int("budget_steps", budget_steps, 1)
     num_iter = check_int("num_iter", num_iter, 2)

@@ -32,10 +32,21 @@ from lrlab._checks import check_int, show
 from lrlab.schedules._base import Schedule
 from lrlab.schedules.spec import parse
 
-__all__ = ["Shape", "ScheduleShape", "schedule_shape", "shape_factors", "describe_shape", "compress", "PEAK_TOL"]
+__all__ = [
+    "Shape",
+    "ScheduleShape",
+    "schedule_shape",
+    "shape_factors",
+    "describe_shape",
+    "compress",
+    "PEAK_TOL",
+    "MAX_STEPS",
+]
 
 # A shape's peak may differ from 1 by this much (rounding in a user's formula).
 PEAK_TOL = 1e-6
+# The longest run a shape is read over: one float64 factor a step (800 MB at the limit).
+MAX_STEPS = 100_000_000
 
 Shape = Union[None, str, Callable[[Any], Any], Sequence[float], np.ndarray, "ScheduleShape"]
 
@@ -138,7 +149,7 @@ def shape_factors(
         >>> shape_factors(lambda t: min(1.0, (t + 1) / 2), 3).tolist()
         [0.5, 1.0, 1.0]
     """
-    total_steps = check_int("total_steps", total_steps, 1)
+    total_steps = check_int("total_steps", total_steps, 1, MAX_STEPS)
     if isinstance(schedule, ScheduleShape):
         return schedule_shape(schedule, total_steps, name=name).lr
     if schedule is None:
