@@ -34,6 +34,7 @@ import quality_tasks as qt
 from lrlab.finder import find_lr
 from lrlab.schedules.shape import compress, shape_factors
 from lrlab.sweep import sweep_lr
+from suggestion_quality import band as _band
 
 CACHE = Path(__file__).with_name(".cache") / "study"
 HORIZONS = (16, 32, 64, 128)
@@ -81,23 +82,10 @@ def collect(task: qt.Task, seed: int) -> dict[str, Any]:
     return doc
 
 
-def band(grid: np.ndarray, mean_val: np.ndarray, width: float = 1.10) -> tuple[float, float, float]:
-    """(best LR, low, high) of the LRs whose mean validation loss is within ``width`` x the best."""
-    best = int(np.argmin(mean_val))
-    limit = width * mean_val[best]
-    logs = np.log10(grid)
-
-    def edge(step: int) -> float:
-        i = best
-        while 0 <= i + step < grid.size and mean_val[i + step] <= limit:
-            i += step
-        j = i + step
-        if not 0 <= j < grid.size or not np.isfinite(mean_val[j]):
-            return float(grid[i])
-        frac = (limit - mean_val[i]) / (mean_val[j] - mean_val[i])
-        return float(10 ** (logs[i] + frac * (logs[j] - logs[i])))
-
-    return float(grid[best]), edge(-1), edge(+1)
+def band(grid: np.ndarray, mean_val: np.ndarray) -> tuple[float, float, float]:
+    """(best LR, low, high) of the oracle's band, as the quality suite reads it."""
+    best, _, low, high = _band(grid, mean_val)
+    return best, low, high
 
 
 def vertex(grid: np.ndarray, scores: np.ndarray) -> float:

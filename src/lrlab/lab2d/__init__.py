@@ -22,8 +22,7 @@ Examples:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lrlab._lazy import lazy
 
 # Public name -> the module that defines it.
 _LAZY: dict[str, str] = {
@@ -51,16 +50,4 @@ _SUBMODULES = ("landscapes", "descent", "sensitivity", "compare")
 __all__ = [*_SUBMODULES, *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"lrlab.lab2d.{name}")
-    else:
-        raise AttributeError(f"module 'lrlab.lab2d' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy(__name__, _LAZY, _SUBMODULES)

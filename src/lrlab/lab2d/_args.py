@@ -137,3 +137,17 @@ def check_size(rows: int, steps: int, record: bool) -> None:
             f"record=True, got {rows:,} x {steps + 1:,} ({gib:.1f} GiB); pass record=False or "
             "use fewer learning rates or steps"
         )
+
+
+def log_grid(num: Any, low: Any, high: Any) -> Array:
+    """``num`` log-spaced LRs from ``low`` to ``high``, both checked.
+
+    Raises:
+        TypeError: If ``num`` is not an int or a bound not a number.
+        ValueError: If ``num`` is outside ``[2, MAX_RUNS]`` or not ``0 < low < high`` (finite).
+    """
+    num = check_int("num", num, minimum=2, maximum=MAX_RUNS)
+    low, high = check_real("low", low), check_real("high", high)
+    if not 0 < low < high:
+        raise ValueError(f"the LR grid needs 0 < low < high, got low={low:g}, high={high:g}")
+    return np.geomspace(low, high, num)

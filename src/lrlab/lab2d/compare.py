@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from lrlab._checks import Array, Progress, check_int, check_real
-from lrlab.lab2d._args import MAX_RUNS, as_landscape, as_starts, check_bound, check_steps
+from lrlab._checks import Array, Progress
+from lrlab.lab2d._args import as_landscape, as_starts, check_bound, check_steps, log_grid
 from lrlab.lab2d.descent import descend
 from lrlab.lab2d.landscapes import Landscape
 from lrlab.lab2d.sensitivity import SensitivityResult, sensitivity
@@ -203,11 +203,7 @@ def default_lrs(num: int = 241, low: float = 1e-5, high: float = 10.0) -> Array:
         TypeError: If ``num`` is not an int or a bound not a number.
         ValueError: If ``num`` is outside ``[2, MAX_RUNS]`` or not ``0 < low < high`` (finite).
     """
-    num = check_int("num", num, minimum=2, maximum=MAX_RUNS)
-    low, high = check_real("low", low), check_real("high", high)
-    if not 0 < low < high:
-        raise ValueError(f"the LR grid needs 0 < low < high, got low={low:g}, high={high:g}")
-    return np.geomspace(low, high, num)
+    return log_grid(num, low, high)
 
 
 def _setup(

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrlab._checks import Array, Progress, check_choice, check_int, check_real
-from lrlab.lab2d._args import MAX_RUNS, as_landscape, as_lrs
+from lrlab._checks import Array, Progress, check_choice, check_real
+from lrlab.lab2d._args import as_landscape, as_lrs, log_grid
 from lrlab.lab2d.descent import Optimizer, descend, gradient_descent
 from lrlab.lab2d.landscapes import Landscape
 
@@ -134,11 +134,7 @@ def default_grid(num: int = 1200, low: float = 1e-5, high: float = 1.0) -> Array
         TypeError: If ``num`` is not an int or a bound not a number.
         ValueError: If ``num`` is outside ``[2, MAX_RUNS]`` or not ``0 < low < high`` (finite).
     """
-    num = check_int("num", num, minimum=2, maximum=MAX_RUNS)
-    low, high = check_real("low", low), check_real("high", high)
-    if not 0 < low < high:
-        raise ValueError(f"the grid needs 0 < low < high, got low={low:g}, high={high:g}")
-    return np.geomspace(low, high, num)
+    return log_grid(num, low, high)
 
 
 def sensitivity(

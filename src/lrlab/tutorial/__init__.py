@@ -18,8 +18,7 @@ Examples:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lrlab._lazy import lazy
 
 # Public name -> the module that defines it.
 _LAZY: dict[str, str] = {
@@ -43,16 +42,4 @@ _SUBMODULES = ("data", "models", "task", "demo")
 __all__ = [*_SUBMODULES, *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"lrlab.tutorial.{name}")
-    else:
-        raise AttributeError(f"module 'lrlab.tutorial' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy(__name__, _LAZY, _SUBMODULES)
