@@ -193,7 +193,7 @@ def test_a_factory_is_sampled_as_torch_would_run_it() -> None:
         ([1.0, 0.5], 3, ValueError, r"schedule must hold one factor per step \(3\), got shape \(2,\)"),
         (3.0, 3, TypeError, "schedule must be None, an lrlab Schedule or spec"),
         ("cosine(1.0", 3, ValueError, "spec"),
-        (None, 0, ValueError, "total_steps must be >= 1, got 0"),
+        (None, 0, ValueError, r"total_steps must be in \[1, 100,000,000\], got 0"),
     ],
 )
 def test_bad_shapes_are_refused_naming_the_rule(schedule, total, error, match) -> None:
