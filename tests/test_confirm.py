@@ -204,6 +204,20 @@ def test_bad_input_fails_before_anything_trains(kwargs: dict[str, Any], error: t
 # ------------------------------------------------------------------ the command line
 
 
+def test_a_shuffling_dataloader_leaves_the_global_rng_alone() -> None:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    model, opt, data = regression()
+    x = torch.cat([b[0] for b in data])
+    y = torch.cat([b[1] for b in data])
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)  # draws its seed from torch's RNG
+    rng = torch.get_rng_state()
+    suggest_lr(
+        model, opt, nn.MSELoss(), loader, schedule="cosine(1.0, total=300)", total_steps=300, seed=0, num_iter=40
+    )
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
 def test_a_one_shot_loader_is_refused_up_front() -> None:
     model, opt, data = regression()
     with pytest.raises(ValueError, match=r"train_loader must be re-iterable .* got a one-shot iterator"):

@@ -151,7 +151,7 @@ def suggest_lr(
         if i > 0:
             lrs = _next_lrs(rounds[-1], lrs)
         horizon_shape = None if shape is None else shape.compress(rp.horizon)
-        held = list(itertools.islice(iter(train_loader), rp.held_out)) if rp.held_out else None
+        held = _first_batches(train_loader, rp.held_out) if rp.held_out else None
         sweep = sweep_lr(
             model,
             optimizer,
@@ -213,6 +213,13 @@ def suggest_lr(
         warnings=tuple(warnings),
         lr_factors=None if shape is None else shape.lr,
     )
+
+
+def _first_batches(loader: Iterable[Any], count: int) -> list[Any]:
+    """The first ``count`` batches of a fresh pass over ``loader``, the global RNG left as it was
+    (a shuffling DataLoader draws its order's seed from torch's generator)."""
+    with torch.random.fork_rng(devices=[]):
+        return list(itertools.islice(iter(loader), count))
 
 
 def _next_lrs(previous: Round, previous_lrs: np.ndarray) -> np.ndarray:
