@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+import lrlab.confirm.rule as rule
 from lrlab._checks import Progress, check_callable, check_int
-from lrlab.confirm import rule
 from lrlab.confirm.result import Confirmation, Round
 from lrlab.finder import find_lr
 from lrlab.schedules.shape import MAX_STEPS, Shape, schedule_shape
