@@ -40,6 +40,7 @@ import hashlib
 import inspect
 import json
 import math
+import random
 import sys
 import time
 import warnings
@@ -139,8 +140,13 @@ def run_one(task_name: str, seed: int, method: str, cache: str = str(CACHE)) -> 
     """One method's run on one task and seed (cached in ``cache``)."""
     torch.set_num_threads(1)  # as the oracle was computed
     warnings.simplefilter("ignore")  # the anchors' packages and vmap's fallback notes
+    # Range tests draw dropout from the global RNGs: seed them, so a run does not depend on what its
+    # worker process ran before (the results repeat whatever the order, the cache or --jobs).
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     task = qt.get_task(task_name)
-    key: dict[str, Any] = {"task": task_name, "seed": seed, "method": method, **qt.oracle_key(task)}
+    key: dict[str, Any] = {"task": task_name, "seed": seed, "method": method, "rng": "seeded", **qt.oracle_key(task)}
     key["oracle_seeds"] = key.pop("seeds")
     if method == "lrlab":
         key["rule"] = _rule_version()
