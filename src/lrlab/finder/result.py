@@ -78,19 +78,28 @@ class LRFinderResult:
     def warnings(self) -> tuple[str, ...]:
         """What makes this curve a poor basis for a suggestion, in words (empty when nothing does).
 
-        * A **flat** curve: the smoothed loss never fell more than :data:`FLAT_DROP` (1%) below
-          its first value, so every rule reads noise (the steepest point of a flat curve is
-          anywhere). The range probably missed the LRs where the model trains.
+        * A **flat** curve: no stretch of the test had a loss clearly below its start, so every
+          rule reads noise (the steepest point of a flat curve is anywhere) and the range
+          probably missed the LRs where the model trains. The raw losses are cut into windows of
+          ``max(5, steps // 10)`` steps; the curve is flat when no window's mean lies below the
+          first window's by more than :data:`FLAT_DROP` (1%) of it and by more than twice the
+          standard error of the difference (batch-to-batch noise alone moves a mean that much).
         """
-        finite = self.smoothed[np.isfinite(self.smoothed)]
-        if finite.size < 2:
+        n = int(np.flatnonzero(~np.isfinite(self.losses))[0]) if not np.isfinite(self.losses).all() else self.steps
+        if n < 2:
             return ("the range test recorded fewer than 2 finite losses: lower start_lr or check the model",)
-        first, best = float(finite[0]), float(finite.min())
-        if first - best <= FLAT_DROP * abs(first):
+        k = max(5, n // 10) if n >= 10 else max(1, n // 2)
+        windows = self.losses[: n - n % k].reshape(-1, k)
+        means = windows.mean(axis=1)
+        first = float(means[0])
+        noise = float(windows[0].std(ddof=1)) * np.sqrt(2.0 / k) if k > 1 else 0.0
+        drop = first - float(means.min())
+        if drop <= max(FLAT_DROP * abs(first), 2.0 * noise):
             return (
-                f"the smoothed loss never fell more than {FLAT_DROP:.0%} below its first value ({first:.4g}) "
-                f"over {self.start_lr:g}..{self.lrs[-1]:g}: the curve is flat and any suggestion read off it is "
-                "noise; widen the range (end_lr), run more steps, or check that the model trains",
+                f"the loss never fell clearly below its start ({first:.4g}: by more than {FLAT_DROP:.0%} and "
+                f"than its batch-to-batch noise) over {self.start_lr:g}..{self.lrs[n - 1]:g}: the curve is flat "
+                "and any suggestion read off it is noise; widen the range (end_lr), run more steps, or check that "
+                "the model trains",
             )
         return ()
 
