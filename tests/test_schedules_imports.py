@@ -3,72 +3,28 @@ and under ``TYPE_CHECKING``, points one way (factories -> _base, spec -> _base),
 
 from __future__ import annotations
 
-import ast
 import copy
 import pickle
-from pathlib import Path
 
 import pytest
 
 import lrlab.schedules as S
 from lrlab.schedules import _base
+from test_imports import MODULES as ALL_MODULES
+from test_imports import find_cycle
+from test_imports import imported as imported_anywhere
 
 PACKAGE = "lrlab.schedules"
-ROOT = Path(S.__file__).parent
-MODULES = {(PACKAGE if p.stem == "__init__" else f"{PACKAGE}.{p.stem}"): p for p in sorted(ROOT.glob("*.py"))}
+MODULES = {m: p for m, p in ALL_MODULES.items() if m == PACKAGE or m.startswith(PACKAGE + ".")}
 FACTORY_MODULES = ("basic", "compose", "cosine", "cyclic", "onecycle", "wsd")
 
 
 def imported(module: str, source: str) -> set[str]:
-    """The modules of lrlab.schedules that ``module`` imports anywhere in ``source``."""
-    tree = ast.parse(source)
-    package = module if module == PACKAGE else module.rpartition(".")[0]
-    targets: set[str] = set()
-    for node in ast.walk(tree):  # every node: module level, function bodies, if TYPE_CHECKING blocks
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parts, base] if base else parts)
-            # ``from lrlab.schedules import torch`` imports the submodule; ``... import parse`` the package.
-            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
-        else:
-            continue
-        for name in names:
-            # ``import lrlab.schedules.spec.x`` stands for its longest prefix that is a module of ours.
-            while name and name not in MODULES:
-                name = name.rpartition(".")[0]
-            if name and name != module:
-                targets.add(name)
-    return targets
+    """The modules of lrlab.schedules that ``module`` imports anywhere in ``source`` (the package-wide walker)."""
+    return {t for t in imported_anywhere(module, source) if t in MODULES}
 
 
 GRAPH = {module: imported(module, path.read_text(encoding="utf-8")) for module, path in MODULES.items()}
-
-
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """A cycle of ``graph`` as a list of nodes (first == last), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start)):
-            return found
-    return None
 
 
 def test_the_walker_sees_imports_inside_functions_and_type_checking() -> None:
