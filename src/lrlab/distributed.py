@@ -148,12 +148,22 @@ def setup(backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> D
     return DistContext(dist.get_rank(), dist.get_world_size(), local_rank, chosen, True)
 
 
-def teardown(ctx: DistContext) -> None:
-    """Destroy the process group if :func:`setup` created it."""
+def teardown(ctx: DistContext, *, wait: bool = False) -> None:
+    """Destroy the process group if :func:`setup` created it.
+
+    Args:
+        ctx: What :func:`setup` returned.
+        wait: Meet the other ranks at a barrier first (on a normal exit). A rank that tore its
+            group down while another was still writing its output could abort in gloo's threads
+            on a loaded machine ("terminate called without an active exception"); after an error
+            there is no barrier, so a failing rank never waits for the others.
+    """
     if ctx.created:
         import torch.distributed as dist
 
         if dist.is_initialized():
+            if wait:
+                dist.barrier()
             dist.destroy_process_group()
 
 

@@ -179,5 +179,7 @@ def dist_session(args: argparse.Namespace) -> Iterator[Any]:
     )
     try:
         yield ctx
-    finally:
+    except BaseException:
         distributed.teardown(ctx)
+        raise
+    distributed.teardown(ctx, wait=True)
