@@ -166,3 +166,30 @@ def everything(ctx: distributed.DistContext, out_root: str) -> dict[str, Any]:
         "sweep": sweep_on_ranks(ctx),
         "cli_find": cli_find(ctx, out_root),
     }
+
+
+def ddp_freed_at_teardown(ctx: distributed.DistContext) -> dict[str, bool]:
+    """Is a DDP model nobody refers to any more freed by ``teardown``, not left to the exit?
+
+    Run in a fresh process: the first DDP model a process builds is the one left in a
+    reference cycle (through the frame of its ``__init__``).
+    """
+    import gc
+    import weakref
+
+    from lrlab.tutorial import build_task
+
+    def train_once() -> Any:
+        task = build_task(data="mnist", lr=0.1, ddp=ctx)  # the CLI's DDP model
+        x, y = next(iter(task.train_loader))
+        task.criterion(task.model(x), y).backward()
+        return weakref.ref(task.model)
+
+    gc.disable()  # so that only teardown can collect the cycle
+    try:
+        ref = train_once()
+        alive_before = ref() is not None
+        distributed.teardown(ctx, wait=True)
+        return {"alive_before": alive_before, "alive_after": ref() is not None}
+    finally:
+        gc.enable()

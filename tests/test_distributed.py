@@ -106,6 +106,13 @@ def test_nan_on_one_rank_stops_every_rank_on_that_step(ranks: list[dict]) -> Non
     assert a["restored"] and b["restored"]
 
 
+def test_teardown_frees_an_unreachable_ddp_model_before_the_group_goes() -> None:
+    # A process's first DDP model sits in a reference cycle, so it outlives its last reference;
+    # freed only at interpreter exit, gloo's threads aborted the rank (SIGABRT under torchrun).
+    results = run_ranks(dist_workers.ddp_freed_at_teardown)
+    assert results == [("ok", {"alive_before": True, "alive_after": False})] * 2
+
+
 def test_a_rank_that_raises_fails_the_others_in_bounded_time_and_restores() -> None:
     t0 = time.monotonic()
     results = run_ranks(dist_workers.finder_curve, 16, "raise", pg_timeout=10.0, timeout=60.0)

@@ -23,6 +23,7 @@ Across machines, launch ``torchrun`` on each with the same rendezvous options, e
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -153,10 +154,13 @@ def teardown(ctx: DistContext, *, wait: bool = False) -> None:
 
     Args:
         ctx: What :func:`setup` returned.
-        wait: Meet the other ranks at a barrier first (on a normal exit). A rank that tore its
-            group down while another was still writing its output could abort in gloo's threads
-            on a loaded machine ("terminate called without an active exception"); after an error
-            there is no barrier, so a failing rank never waits for the others.
+        wait: Meet the other ranks at a barrier first (on a normal exit); after an error there
+            is no barrier, so a failing rank never waits for the others.
+
+    Objects that are no longer reachable but still hold the group (a ``DistributedDataParallel``
+    model sits in reference cycles with its reducer) are collected before the group is
+    destroyed. Left to the interpreter's exit, they are freed after Python has stopped and
+    gloo's threads abort the process ("terminate called without an active exception").
     """
     if ctx.created:
         import torch.distributed as dist
@@ -164,6 +168,7 @@ def teardown(ctx: DistContext, *, wait: bool = False) -> None:
         if dist.is_initialized():
             if wait:
                 dist.barrier()
+            gc.collect()
             dist.destroy_process_group()
 
 

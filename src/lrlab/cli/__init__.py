@@ -11,6 +11,7 @@ the traceback anyway). Piped into ``head``, a command ends quietly when the read
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -59,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         status = _run(argv)
+        if os.environ.get("WORLD_SIZE", "1") != "1":
+            # Under torchrun, free what an error left holding the process group (a DDP model
+            # in reference cycles) now: freed at interpreter exit, gloo's threads abort.
+            gc.collect()
         # Output still buffered may meet a reader that has gone; flush it here, not at exit.
         sys.stdout.flush()
     except BrokenPipeError:
