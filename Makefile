@@ -16,10 +16,10 @@ $(VENV)/.lrlab-base: $(PY) pyproject.toml constraints.txt
 	$(PIP) -e .
 	touch $@
 
-# The dev install includes the linters (ruff, mypy) and the benchmarks' anchors (the bench extra), so that their
-# tests run.
+# The dev install includes the linters (ruff, mypy), the benchmarks' anchors (the bench extra) and every
+# integration's extra, so that their tests run.
 $(VENV)/.lrlab-dev: $(VENV)/.lrlab-base
-	$(PIP) -e ".[dev,bench]"
+	$(PIP) -e ".[dev,bench,lightning,transformers,notebook]"
 	touch $@
 
 demo: $(VENV)/.lrlab-base
