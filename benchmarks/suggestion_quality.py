@@ -62,6 +62,10 @@ BAND = 1.10
 RANGE_METHODS = ("torch-lr-finder", "lightning", "fastai-valley", "fastai-slide", "fastai-minimum", "fastai-steep")
 FREE_METHODS = ("prodigy", "d-adaptation", "dog", "schedule-free")
 METHODS = ("lrlab", *RANGE_METHODS, *FREE_METHODS)
+# Scored only when named in --methods (not in the default run): lrlab's "edge" rule on a range test
+# that tracks the sharpness every EDGE_EVERY steps.
+EXTRA_METHODS = ("lrlab-edge",)
+EDGE_EVERY = 10
 QUICK_TASKS = ("mnist-mlp-sgd", "synth-mlp-adamw")
 
 
@@ -131,6 +135,24 @@ def _range_anchor(task: qt.Task, seed: int, name: str) -> dict[str, Any]:
     return {"lr": res.lr, "val": val, "cost": res.cost_steps, "wall": res.wall_s}
 
 
+def _edge(task: qt.Task, seed: int) -> dict[str, Any]:
+    """``find_lr(num_iter=100, track_sharpness=EDGE_EVERY)`` read by the ``edge`` rule (None if it never
+    reached the threshold); its cost is the range test's steps (the probes' Hessian-vector products,
+    about one step each, are not counted: see benchmarks/sharpness_overhead.py)."""
+    from lrlab.finder import find_lr, suggest
+
+    s = task.build(seed)
+    start = time.perf_counter()
+    result = find_lr(s.model, s.optimizer, s.criterion, s.train_loader, num_iter=100, track_sharpness=EDGE_EVERY)
+    wall = time.perf_counter() - start
+    try:
+        lr: float | None = float(suggest(result, "edge").lr)
+    except ValueError:
+        lr = None
+    val = math.inf if lr is None else qt.train_full(task, seed, lr)
+    return {"lr": lr, "val": val, "cost": int(result.steps), "wall": wall}
+
+
 def _free_anchor(task: qt.Task, seed: int, name: str) -> dict[str, Any]:
     res = anchors.LR_FREE_ANCHORS[name](task, seed)
     return {"lr": None, "val": res.val_loss, "cost": res.cost_steps, "wall": res.wall_s}
@@ -153,6 +175,12 @@ def run_one(task_name: str, seed: int, method: str, cache: str = str(CACHE)) -> 
         return _cached(key, lambda: _lrlab(task, seed), Path(cache))
     if method in RANGE_METHODS:
         return _cached(key, lambda: _range_anchor(task, seed, method), Path(cache))
+    if method == "lrlab-edge":
+        import importlib
+
+        rules, track = importlib.import_module("lrlab.finder.suggest"), importlib.import_module("lrlab.hessian.track")
+        key["rule"] = hashlib.sha1((inspect.getsource(rules.edge) + inspect.getsource(track)).encode()).hexdigest()[:12]
+        return _cached(key, lambda: _edge(task, seed), Path(cache))
     return _cached(key, lambda: _free_anchor(task, seed, method), Path(cache))
 
 
@@ -238,7 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help=f"smoke run: {', '.join(QUICK_TASKS)}, seed 0")
     p.add_argument("--tasks", default=None, help="comma list of task names (default: all)")
-    p.add_argument("--methods", default=None, help=f"comma list of methods (default: all of {', '.join(METHODS)})")
+    p.add_argument(
+        "--methods",
+        default=None,
+        help=f"comma list of methods (default: all of {', '.join(METHODS)}; also: {', '.join(EXTRA_METHODS)})",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes, one torch thread each (default: 1)")
     p.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
     p.add_argument("--cache", default=str(CACHE), metavar="DIR", help=f"where runs are cached (default: {CACHE})")

@@ -157,7 +157,8 @@ def test_every_rule_returns_a_suggestion(method):
 
 def test_errors():
     with pytest.raises(
-        ValueError, match="method must be one of 'steepest', 'minimum', 'valley', 'slide', 'tutorial', got 'fast'"
+        ValueError,
+        match="method must be one of 'steepest', 'minimum', 'valley', 'slide', 'tutorial', 'edge', got 'fast'",
     ):
         suggest(_designed(), "fast")
     with pytest.raises(ValueError, match="steepest needs at least 3 finite points after skipping, got 2"):

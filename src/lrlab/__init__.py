@@ -42,6 +42,8 @@ _LAZY: dict[str, str] = {
     "sweep_lr": "lrlab.sweep",
     "SweepResult": "lrlab.sweep",
     "suggest_lr": "lrlab.confirm",
+    "sharpness": "lrlab.hessian",
+    "SharpnessResult": "lrlab.hessian",
 }
 
 # The library's subpackages and modules (not the CLI, not the demo).
@@ -53,6 +55,7 @@ _SUBMODULES = (
     "finder",
     "sweep",
     "confirm",
+    "hessian",
     "distributed",
     "plots",
     "tutorial",

@@ -27,7 +27,9 @@ _COMMANDS: tuple[str, ...] = (
     "schedule",
     "find",
     "sweep",
+    "init_task",
     "demo",
+    "report",
 )
 
 __all__ = ["build_parser", "main"]
@@ -80,6 +82,8 @@ def _run(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a one-line error
         return int(exc.code or 0)
+    # The words as typed, for a report's "how to reproduce this" line.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:

@@ -14,44 +14,70 @@ import sys
 from typing import Any
 
 from lrlab._checks import check_int, check_positive
+from lrlab.cli.user_task import TASK_HELP, TutorialFlag
 from lrlab.tutorial.task import EMBEDDED_DATA, MAX_SEED, MODELS, OPTIMIZERS
 
 __all__ = ["OPTIMIZERS", "add_task_arguments", "task_kwargs", "fit_batch_size"]
 
 
 def add_task_arguments(p: argparse.ArgumentParser) -> None:
-    """Add the task flags; defaults are the tutorial's set-up."""
+    """Add the task flags; defaults are the tutorial's set-up. ``--task`` replaces them (and refuses them)."""
+    p.add_argument("--task", default=None, metavar="FILE.py[:FN]", help=TASK_HELP)
     p.add_argument(
         "--data",
+        action=TutorialFlag,
         default=EMBEDDED_DATA,
         metavar="mnist|DIR",
         help="'mnist' for the 5,000 embedded digits, or a folder with MNIST IDX files (default: mnist)",
     )
-    p.add_argument("--model", default="mlp", choices=MODELS, help="mlp is the tutorial's SimpleNet (default: mlp)")
+    p.add_argument(
+        "--model",
+        action=TutorialFlag,
+        default="mlp",
+        choices=MODELS,
+        help="mlp is the tutorial's SimpleNet (default: mlp)",
+    )
     p.add_argument(
         "--optimizer",
+        action=TutorialFlag,
         default="sgd",
         choices=OPTIMIZERS,
         help="sgd, momentum (SGD, momentum 0.9) or adam (default: sgd)",
     )
     p.add_argument(
         "--batch-size",
+        action=TutorialFlag,
         type=int,
         default=128,
         metavar="N",
         help="batch size; larger than the data set: the whole set (default: 128)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the model's weights and the batch order")
-    p.add_argument("--device", default="auto", metavar="DEV", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the model's weights and the batch order (with --task: of Python, NumPy and torch before "
+        "the task is built)",
+    )
+    p.add_argument(
+        "--device",
+        action=TutorialFlag,
+        default="auto",
+        metavar="DEV",
+        help="cpu, cuda, cuda:1 ... (default: cuda if available)",
+    )
     g = p.add_argument_group("distributed (when launched by torchrun)")
     g.add_argument(
         "--backend",
+        action=TutorialFlag,
         choices=("gloo", "nccl"),
         default=None,
         help="process-group backend (default: nccl on CUDA, gloo on the CPU)",
     )
     g.add_argument(
         "--dist-timeout",
+        action=TutorialFlag,
         type=float,
         default=None,
         metavar="S",

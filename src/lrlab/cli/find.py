@@ -38,6 +38,7 @@ from lrlab.cli._common import (
     progress_bar,
 )
 from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
+from lrlab.cli.report import add_report_argument, check_report, command_line, write_report
 
 FIGURE, CURVE, CONFIRM_FIGURE = "lr_finder.png", "lr_finder.csv", "suggest_lr.png"
 # Longer range tests are typos: 100,000 steps of the tutorial's model take an hour on a CPU.
@@ -47,13 +48,15 @@ MAX_TOTAL_STEPS = 100_000_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lrlab.finder import DEFAULT_METHOD, METHODS
+    from lrlab.finder import DEFAULT_METHOD
+    from lrlab.finder.suggest import ALL_METHODS
 
     p = sub.add_parser(
         "find",
         help="LR range test: train with a rising LR, read a learning rate off the loss curve",
         description="Run the learning-rate range test on MNIST (the tutorial's Part 4), then apply every "
-        "suggestion rule. The model and optimizer are rebuilt from --seed, so runs repeat exactly.",
+        "suggestion rule. The model and optimizer are rebuilt from --seed, so runs repeat exactly. "
+        "--task FILE.py runs it on your own model instead (lrlab init-task FILE writes a template).",
     )
     add_task_arguments(p)
     p.add_argument("--start-lr", type=float, default=1e-7, metavar="A", help="first LR (default: 1e-7)")
@@ -62,9 +65,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", default="exp", choices=("exp", "linear"), help="LR spacing (default: exp)")
     p.add_argument("--smooth", type=float, default=0.98, metavar="BETA", help="EMA factor of the loss (default: 0.98)")
     p.add_argument(
+        "--sharpness",
+        type=int,
+        default=None,
+        metavar="EVERY",
+        help="track the sharpness (top Hessian eigenvalue; Adam: preconditioned) every EVERY steps on the first "
+        "batch; the figure gets a panel against its threshold 2/LR (Adam: 38/LR) and --method edge reads it",
+    )
+    p.add_argument(
         "--method",
         default=DEFAULT_METHOD,
-        choices=METHODS,
+        choices=ALL_METHODS,
         help=f"the rule behind suggested_lr (default: {DEFAULT_METHOD})",
     )
     p.add_argument(
@@ -99,15 +110,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_out_argument(p)
     add_json_argument(p)
+    add_report_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Every flag is checked before torch is imported, the data loaded or the model built.
     check_flags(args)
-    kwargs = task_kwargs(args)
-    with dist_session(args) as ctx:
-        return _run(args, kwargs, ctx)
+    from lrlab.cli.user_task import task_errors, task_from_args
+
+    # --task: your own model (lrlab.cli.user_task); the tutorial's flags do not apply.
+    user_task = None if args.task is None else task_from_args(args)
+    kwargs = task_kwargs(args) if user_task is None else {}
+    with dist_session(args) as ctx, task_errors(user_task):
+        return _run(args, kwargs, ctx, user_task)
 
 
 def check_flags(args: argparse.Namespace) -> None:
@@ -130,8 +146,14 @@ def check_flags(args: argparse.Namespace) -> None:
             "run more iterations or choose another --method"
         )
     check_fraction("--smooth", args.smooth)
+    if args.sharpness is not None:
+        check_int("--sharpness", args.sharpness, minimum=1, maximum=MAX_NUM_ITER)
+    elif args.method == "edge":
+        raise ValueError("--method edge needs --sharpness EVERY (the rule reads the tracked sharpness), got none")
     check_run_flags(args)
     check_out(args.out)
+    if args.report is not None:
+        check_report(args.report)
 
 
 def check_run_flags(args: argparse.Namespace) -> None:
@@ -155,7 +177,8 @@ def check_run_flags(args: argparse.Namespace) -> None:
         check_int("--total-steps", args.total_steps, minimum=1, maximum=MAX_TOTAL_STEPS)
     if args.budget_steps is not None:
         check_int("--budget-steps", args.budget_steps, minimum=1, maximum=MAX_TOTAL_STEPS)
-    if args.schedule is not None:
+    # With --task, the run's length may come from the task: checked once it is loaded.
+    if args.schedule is not None and (args.task is None or args.total_steps is not None):
         if args.total_steps is None:
             raise ValueError("--total-steps must be given with --schedule (the shape is read over your run), got none")
         from lrlab.schedules.shape import shape_factors
@@ -166,12 +189,19 @@ def check_run_flags(args: argparse.Namespace) -> None:
             raise ValueError(str(exc) if str(exc).startswith("--schedule") else f"--schedule: {exc}") from None
 
 
-def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
+def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any, task: Any = None) -> int:
     from lrlab.finder import find_lr
     from lrlab.tutorial import build_task
 
-    kwargs = fit_batch_size(kwargs, ctx, command="lrlab find")
-    task = build_task(**kwargs, lr=args.start_lr, ddp=ctx)
+    schedule, total_steps = args.schedule, args.total_steps
+    if task is None:
+        kwargs = fit_batch_size(kwargs, ctx, command="lrlab find")
+        task = build_task(**kwargs, lr=args.start_lr, ddp=ctx)
+    elif args.confirm:
+        from lrlab.cli.user_task import run_shape
+
+        schedule, total_steps = run_shape(task, schedule, total_steps)
+    step_fn = getattr(task, "step_fn", None)
     confirmed = None
     show = ctx.is_main and not args.json
     with progress_bar("LR range test" + (" + sweep" if args.confirm else ""), enabled=show) as cb:
@@ -183,14 +213,15 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
                 task.optimizer,
                 task.criterion,
                 task.train_loader,
-                schedule=args.schedule,
-                total_steps=args.total_steps,
+                schedule=schedule,
+                total_steps=total_steps,
+                step_fn=step_fn,
                 budget_steps=args.budget_steps,
                 start_lr=args.start_lr,
                 end_lr=args.end_lr,
                 num_iter=args.num_iter,
                 seed=args.seed,
-                range_test_options={"mode": args.mode, "smooth": args.smooth},
+                range_test_options={"mode": args.mode, "smooth": args.smooth, "track_sharpness": args.sharpness},
                 progress=cb,
             )
             result = confirmed.range_test
@@ -205,7 +236,9 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
                 num_iter=args.num_iter,
                 mode=args.mode,
                 smooth=args.smooth,
+                step_fn=step_fn,
                 progress=cb,
+                track_sharpness=args.sharpness,
             )
     suggestions, errors = all_suggestions(result)
     doc = json_doc(result, suggestions, errors, args.method)
@@ -234,6 +267,11 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any) -> int:
         from lrlab.plots._figure import save
 
         files.append(save(confirmed.plot(), out / CONFIRM_FIGURE))
+    if args.report is not None:
+        from lrlab.report import finder_page
+
+        page = finder_page(result, suggestions, errors, args.method, command=command_line(args), confirmation=confirmed)
+        files.append(write_report(check_report(args.report), page))
     if args.json:
         print_json(doc)
     else:
@@ -277,7 +315,8 @@ def all_suggestions(result: Any) -> tuple[dict[str, Any], dict[str, str]]:
     from lrlab.finder import METHODS, suggest
 
     suggestions, errors = {}, {}
-    for method in METHODS:
+    tracked = getattr(result, "sharpness", None) is not None
+    for method in (*METHODS, "edge") if tracked else METHODS:
         try:
             suggestions[method] = suggest(result, method)
         except ValueError as exc:
@@ -319,6 +358,23 @@ def json_doc(result: Any, suggestions: dict[str, Any], errors: dict[str, str], m
         "stop_reason": result.stop_reason,
         "suggestions": rules,
         "suggested_lr": None if chosen is None else chosen.lr,
+        **sharpness_doc(result),
+    }
+
+
+def sharpness_doc(result: Any) -> dict[str, Any]:
+    """The tracked sharpness for ``--json`` (nothing when it was not tracked)."""
+    if getattr(result, "sharpness", None) is None:
+        return {}
+    return {
+        "sharpness": {
+            "steps": result.sharpness_steps,
+            "lrs": result.sharpness_lrs,
+            "lambda_max": result.sharpness,
+            "threshold": result.sharpness_threshold,
+            "edge_constant": result.edge_constant,
+            "preconditioned": result.sharpness_preconditioned,
+        }
     }
 
 
@@ -328,7 +384,7 @@ def print_report(
     from lrlab.finder import METHODS
 
     rows = []
-    for name in METHODS:
+    for name in (*METHODS, "edge") if getattr(result, "sharpness", None) is not None else METHODS:
         mark = f"{name} *" if name == method else name
         if name in suggestions:
             s = suggestions[name]

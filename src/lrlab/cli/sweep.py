@@ -26,8 +26,10 @@ from lrlab.cli._common import (
     progress_bar,
 )
 from lrlab.cli._task import add_task_arguments, fit_batch_size, task_kwargs
+from lrlab.cli.report import add_report_argument, check_report, command_line, write_report
 
 FIGURE, TABLE = "sweep.png", "sweep.csv"
+SHARPNESS_FIGURE = "sweep_sharpness.png"
 DEFAULT_LRS = "1e-3:10:16"
 # Each copy is a whole model in memory; more steps than this are a typo for a short-run sweep.
 MAX_LRS = 4096
@@ -75,7 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "sweep",
         help="train K copies at K learning rates at once (torch.func vmap); pick by what happened",
         description="Train K copies of the model at K learning rates for a few steps, all on the same "
-        "batches, in one vectorised pass; show each copy's loss and the best LR.",
+        "batches, in one vectorised pass; show each copy's loss and the best LR. --task FILE.py sweeps your "
+        "own model instead (lrlab init-task FILE writes a template); its val_loader scores the copies.",
     )
     add_task_arguments(p)
     p.add_argument(
@@ -98,19 +101,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("auto", "vmap", "sequential"),
         help="vmap all copies at once, or run them one by one (default: auto)",
     )
+    p.add_argument(
+        "--sharpness",
+        type=int,
+        default=None,
+        metavar="EVERY",
+        help="track each copy's sharpness (top Hessian eigenvalue; Adam: preconditioned) every EVERY steps on "
+        f"the first batch; writes {SHARPNESS_FIGURE} (against 2/LR, Adam: 38/LR) and adds it to --json",
+    )
     add_out_argument(p)
     add_json_argument(p)
+    add_report_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Every flag is checked before torch is imported, the data loaded or the model built.
     lrs = check_flags(args)
-    kwargs = task_kwargs(args)
+    from lrlab.cli.user_task import task_errors, task_from_args
+
+    # --task: your own model (lrlab.cli.user_task); the tutorial's flags do not apply.
+    user_task = None if args.task is None else task_from_args(args)
+    kwargs = task_kwargs(args) if user_task is None else {}
     # Under torchrun the K LRs are spread over the ranks (every rank reads the same
     # batches); rank 0 alone writes and prints.
-    with dist_session(args) as ctx:
-        return _run(args, lrs, kwargs, ctx)
+    with dist_session(args) as ctx, task_errors(user_task):
+        return _run(args, lrs, kwargs, ctx, user_task)
 
 
 def check_flags(args: argparse.Namespace) -> np.ndarray:
@@ -122,16 +138,21 @@ def check_flags(args: argparse.Namespace) -> np.ndarray:
     lrs = parse_lrs(args.lrs)
     check_int("--steps", args.steps, minimum=1, maximum=MAX_STEPS)
     check_int("--val-batches", args.val_batches, minimum=0)
+    if args.sharpness is not None:
+        check_int("--sharpness", args.sharpness, minimum=1, maximum=MAX_STEPS)
     check_out(args.out)
+    if args.report is not None:
+        check_report(args.report)
     return lrs
 
 
-def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx: Any) -> int:
+def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx: Any, task: Any = None) -> int:
     from lrlab.sweep import sweep_lr
     from lrlab.tutorial import build_task
 
-    kwargs = fit_batch_size(kwargs, ctx, data_parallel=False, command="lrlab sweep")
-    task = build_task(**kwargs, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
+    if task is None:
+        kwargs = fit_batch_size(kwargs, ctx, data_parallel=False, command="lrlab sweep")
+        task = build_task(**kwargs, lr=float(lrs[0]), with_val=args.val_batches > 0, ddp=ctx, data_parallel=False)
     with progress_bar(f"LR sweep ({lrs.size} copies)", enabled=ctx.is_main and not args.json) as cb:
         result = sweep_lr(
             task.model,
@@ -140,16 +161,23 @@ def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx:
             task.train_loader,
             lrs=lrs,
             steps=args.steps,
-            val_loader=task.val_loader,
+            step_fn=getattr(task, "step_fn", None),
+            val_loader=task.val_loader if args.val_batches > 0 else None,
             val_batches=args.val_batches or None,
             mode=args.mode,
             seed=args.seed,
             progress=cb,
+            track_sharpness=args.sharpness,
         )
     if not ctx.is_main:
         return 0
     out = out_dir(args.out)
     files = write_outputs(result, out)
+    if args.report is not None:
+        from lrlab.report import sweep_page
+
+        page = sweep_page(result, command=command_line(args), description=task.description)
+        files.append(write_report(check_report(args.report), page))
     if args.json:
         print_json({**result.to_dict(), "task": task.description, "files": [str(f) for f in files]})
     else:
@@ -163,6 +191,11 @@ def write_outputs(result: Any, out: Path) -> list[Path]:
     from lrlab.plots.sweep import plot_sweep
 
     figure = save(plot_sweep(result), out / FIGURE)
+    extra = []
+    if result.sharpness is not None:
+        from lrlab.plots.sharpness import plot_sweep_sharpness
+
+        extra.append(save(plot_sweep_sharpness(result).figure, out / SHARPNESS_FIGURE))
     table = out / TABLE
     with open(table, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -179,7 +212,7 @@ def write_outputs(result: Any, out: Path) -> list[Path]:
                     int(k == result.best_index),
                 ]
             )
-    return [figure, table]
+    return [figure, table, *extra]
 
 
 def print_report(result: Any, description: str, files: list[Path]) -> None:

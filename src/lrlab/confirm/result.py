@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lrlab.finder.result import LRFinderResult
 from lrlab.sweep.result import SweepResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["Round", "Confirmation"]
 
@@ -141,22 +146,39 @@ class Confirmation:
             "warnings": list(self.warnings),
         }
 
-    def plot(self, **kwargs: Any) -> Any:
-        """The figure of :func:`lrlab.plots.confirm.plot_confirmation` (range test, rounds, schedule)."""
+    def plot(self, ax: Sequence[Axes] | None = None, **kwargs: Any) -> Figure:
+        """The three panels (range test, rounds, schedule): :func:`lrlab.plots.confirm.plot_confirmation`.
+
+        Args:
+            ax: Three axes to draw the panels on; a new figure when ``None``.
+            **kwargs: Passed on (``figsize``).
+
+        Returns:
+            The ``Figure`` the panels are on.
+        """
         from lrlab.plots.confirm import plot_confirmation
 
-        return plot_confirmation(self, **kwargs)
+        return plot_confirmation(self, ax, **kwargs)
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{r.horizon}</td><td>{len(r.lrs)}</td><td>{r.lrs.min():.3g} .. {r.lrs.max():.3g}</td>"
-            f"<td>{int(r.diverged.sum())}</td><td>{'' if math.isnan(r.lr) else f'{r.lr:.4g}'}</td></tr>"
+        from lrlab.plots._html import escape, figure_img, table
+
+        rows = [
+            (
+                r.horizon,
+                len(r.lrs),
+                f"{r.lrs.min():.3g} .. {r.lrs.max():.3g}",
+                int(r.diverged.sum()),
+                "" if math.isnan(r.lr) else f"{r.lr:.4g}",
+            )
             for r in self.rounds
-        )
+        ]
+        steps = "?" if self.total_steps is None else f"{self.total_steps:,}"
+        notes = "".join(f"<p><b>Warning:</b> {escape(w)}</p>" for w in self.warnings)
         return (
-            f"<p><b>Peak LR {self.lr:.4g}</b> for <code>{self.schedule}</code> over "
-            f"{'?' if self.total_steps is None else self.total_steps} steps (band {self.band[0]:.3g} .. "
-            f"{self.band[1]:.3g}); cost {self.cost_steps} steps, {self.wall_s:.1f} s.</p>"
-            "<table><tr><th>horizon</th><th>copies</th><th>LRs</th><th>diverged</th><th>best</th></tr>"
-            f"{rows}</table>"
+            f"<p><b>Peak LR {self.lr:.4g}</b> for <code>{escape(self.schedule)}</code> over {steps} steps "
+            f"(band {self.band[0]:.3g} .. {self.band[1]:.3g}); cost {self.cost_steps} steps, "
+            f"{self.wall_s:.1f} s.</p>{notes}"
+            f"{table(('horizon', 'copies', 'LRs', 'diverged', 'best'), rows, 'rounds under the schedule')}"
+            f"{figure_img(self.plot(), 'suggest_lr', width=960)}"
         )

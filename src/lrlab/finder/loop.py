@@ -15,6 +15,7 @@ from lrlab.finder._checks import amp_dtype, check_range
 from lrlab.finder._monitor import COMPLETED, LossMonitor, lr_sequence
 from lrlab.finder._record import Recorder
 from lrlab.finder.result import LRFinderResult
+from lrlab.hessian.track import FirstBatch, SharpnessTracker
 from lrlab.train.batches import LoaderCycle, take
 from lrlab.train.checks import check_loader, check_model_and_optimizer, group_ratios
 from lrlab.train.contract import Criterion, StepFn, make_step
@@ -50,6 +51,7 @@ def find_lr(
     check_every: int | None = None,
     reduce_loss: LossReduce | None = None,
     progress: Progress | None = None,
+    track_sharpness: int | None = None,
 ) -> LRFinderResult:
     """Run the learning-rate range test (Smith 2015; fastai's ``lr_find``) on any model.
 
@@ -106,6 +108,10 @@ def find_lr(
             defaults to :func:`lrlab.distributed.mean`, an all-reduce: every rank records the
             same curve, stops on the same step and reads the same suggestion.
         progress: Called as ``progress(done, num_iter)`` after each step.
+        track_sharpness: Measure the sharpness ``lambda_max`` (preconditioned for Adam/AdamW)
+            after steps ``0, EVERY, 2 * EVERY ...`` on a fixed probe batch, the first batch the
+            test trained on (see :mod:`lrlab.hessian.track`); stored as ``result.sharpness``
+            with its threshold ``result.edge_constant / lr``. ``None`` (default): off.
 
     Returns:
         The :class:`LRFinderResult`; ``result.suggest()`` reads a learning rate off it.
@@ -140,6 +146,7 @@ def find_lr(
         check_loader("val_loader", val_loader)
     ratios = group_ratios(optimizer)
     dtype = amp_dtype(amp, dev)
+    track = None if track_sharpness is None else check_int("track_sharpness", track_sharpness, 1)
 
     if reduce_loss is None and distributed.is_active():
         # Under DDP every rank records the ranks' mean loss: the same curve, the same
@@ -152,7 +159,8 @@ def find_lr(
     with StateGuard(model, optimizer):
         autocast = None if dtype is None else torch.autocast(dev.type, dtype=dtype)
         scaler = torch.amp.GradScaler(dev.type) if dtype == torch.float16 else None
-        batches = LoaderCycle(train_loader, "train_loader")
+        batches = LoaderCycle(train_loader, "train_loader") if track is None else FirstBatch(train_loader)
+        tracker = None if track is None else SharpnessTracker(model, optimizer, step, track, dev)
         val_data = None if val_loader is None else take(val_loader, val_batches, dev, "val_loader")
         setters = [_lr_setter(g, r) for g, r in zip(optimizer.param_groups, ratios)]
         model.train()
@@ -172,11 +180,14 @@ def find_lr(
             val = None if val_data is None else eval_loss(model, val_data, step, autocast)
             if record.add(loss, val):
                 break
+            if tracker is not None and isinstance(batches, FirstBatch):
+                tracker.after_step(i, batches.first)
             if progress is not None:
                 progress(i + 1, num_iter)
         record.finish()
 
     n = len(record.losses)
+    probes = None if tracker is None else tracker.arrays(n)
     return LRFinderResult(
         lrs=lrs[:n],
         losses=np.asarray(record.losses),
@@ -190,6 +201,10 @@ def find_lr(
         smooth=float(smooth),
         diverge_th=float(diverge_th),
         monitor="train" if val_loader is None else "val",
+        sharpness_steps=None if probes is None else probes[0],
+        sharpness=None if probes is None else probes[1],
+        edge_constant=None if tracker is None else tracker.edge_constant,
+        sharpness_preconditioned=tracker is not None and tracker.preconditioned,
     )
 
 

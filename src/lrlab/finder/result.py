@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lrlab._checks import one_of
 from lrlab.finder._monitor import STOP_REASONS
-from lrlab.finder.suggest import DEFAULT_METHOD, Suggestion, suggest
+from lrlab.finder.suggest import DEFAULT_METHOD, METHODS, Suggestion, suggest
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["LRFinderResult", "FLAT_DROP"]
 
@@ -38,6 +42,14 @@ class LRFinderResult:
         start_lr, end_lr, num_iter, mode: The requested sweep.
         smooth, diverge_th: The smoothing factor and divergence threshold used.
         monitor: ``"train"`` or ``"val"``: the loss that was smoothed and checked for divergence.
+        sharpness_steps: The steps after which the sharpness was measured (``find_lr(...,
+            track_sharpness=EVERY)``), or ``None`` when it was not tracked.
+        sharpness: ``lambda_max`` of the probe batch's Hessian after each of those steps
+            (preconditioned by Adam's ``P`` when :attr:`sharpness_preconditioned`), ``NaN`` where
+            the probe's loss was not finite.
+        edge_constant: ``c`` of the stability threshold ``c / lr`` the sharpness is compared with
+            (2 for GD, ``2 + 2 * momentum`` for SGD, 38 for Adam at ``beta1 = 0.9``), or ``None``.
+        sharpness_preconditioned: Whether :attr:`sharpness` is Adam's preconditioned sharpness.
 
     All arrays are float64, read-only and of equal length, :attr:`steps`.
     """
@@ -54,6 +66,10 @@ class LRFinderResult:
     smooth: float = 0.98
     diverge_th: float = 4.0
     monitor: str = "train"
+    sharpness_steps: np.ndarray | None = None
+    sharpness: np.ndarray | None = None
+    edge_constant: float | None = None
+    sharpness_preconditioned: bool = False
 
     def __post_init__(self) -> None:
         for name in ("lrs", "losses", "smoothed"):
@@ -68,6 +84,35 @@ class LRFinderResult:
             raise ValueError(f"stop_reason must be {one_of(STOP_REASONS)}, got {self.stop_reason!r}")
         if self.monitor not in ("train", "val"):
             raise ValueError(f"monitor must be 'train' or 'val', got {self.monitor!r}")
+        self._check_sharpness()
+
+    def _check_sharpness(self) -> None:
+        if (self.sharpness is None) != (self.sharpness_steps is None):
+            raise ValueError("sharpness and sharpness_steps must be given together, got one of them")
+        if self.sharpness is None or self.sharpness_steps is None:
+            return
+        object.__setattr__(self, "sharpness", _frozen(self.sharpness))
+        steps = np.array(self.sharpness_steps, dtype=np.int64)
+        steps.setflags(write=False)
+        object.__setattr__(self, "sharpness_steps", steps)
+        if steps.ndim != 1 or steps.shape != self.sharpness.shape:
+            raise ValueError(
+                f"sharpness_steps and sharpness must be 1-D of equal length, got {steps.shape} and "
+                f"{self.sharpness.shape}"
+            )
+        if steps.size and (steps.min() < 0 or steps.max() >= self.steps or np.any(np.diff(steps) <= 0)):
+            raise ValueError(f"sharpness_steps must be increasing steps in [0, {self.steps}), got {steps.tolist()}")
+
+    @property
+    def sharpness_lrs(self) -> np.ndarray | None:
+        """The LR of each sharpness probe's step (``None`` when not tracked)."""
+        return None if self.sharpness_steps is None else self.lrs[self.sharpness_steps]
+
+    @property
+    def sharpness_threshold(self) -> np.ndarray | None:
+        """The stability threshold ``edge_constant / lr`` at each probe (``None`` without a constant)."""
+        lrs = self.sharpness_lrs
+        return None if lrs is None or self.edge_constant is None else self.edge_constant / lrs
 
     @property
     def steps(self) -> int:
@@ -110,14 +155,59 @@ class LRFinderResult:
             i = int(np.flatnonzero(finite)[np.argmin(self.smoothed[finite])])
             best = f", best smoothed loss {self.smoothed[i]:.4g} at lr {self.lrs[i]:.3g}"
         flat = ", flat" if self.warnings else ""
+        sharp = "" if self.sharpness is None else f", sharpness at {self.sharpness.size} probes"
         return (
             f"LRFinderResult({self.steps}/{self.num_iter} steps, {self.start_lr:g}..{self.end_lr:g} {self.mode}, "
-            f"{self.stop_reason}{best}{flat}, monitor={self.monitor!r})"
+            f"{self.stop_reason}{best}{flat}{sharp}, monitor={self.monitor!r})"
         )
 
     def suggest(self, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
         """The learning rate rule ``method`` reads off this curve (see :mod:`lrlab.finder.suggest`)."""
         return suggest(self, method, **options)
+
+    def suggestions(self, methods: Sequence[str] | None = None) -> dict[str, Suggestion]:
+        """Rule name -> suggestion, for ``methods`` (default: every rule that can read this curve).
+
+        Raises:
+            ValueError: If a rule named in ``methods`` is unknown or cannot read the curve.
+        """
+        if methods is not None:
+            return {m: suggest(self, m) for m in methods}
+        out = {}
+        for method in METHODS:
+            try:
+                out[method] = suggest(self, method)
+            except ValueError:  # the curve is too short for this rule; the others still read it
+                continue
+        return out
+
+    def plot(self, ax: Axes | None = None, *, methods: Sequence[str] | None = None, **kwargs: Any) -> Axes:
+        """The curve with each rule's suggestion marked: :func:`lrlab.plots.finder.plot_finder`.
+
+        Args:
+            ax: Axes to draw on; a new figure when ``None``.
+            methods: The rules to mark (default: every rule that can read the curve).
+            **kwargs: Passed on (``shade``: the rule whose range is shaded).
+
+        Returns:
+            The ``Axes`` drawn on.
+        """
+        from lrlab.plots.finder import plot_finder
+
+        return plot_finder(self, self.suggestions(methods), ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        rows = [
+            (m, f"{s.lr:.4g}", "" if s.lr_range is None else f"{s.lr_range[0]:.3g} .. {s.lr_range[1]:.3g}")
+            for m, s in self.suggestions().items()
+        ]
+        notes = "".join(f"<p><b>Warning:</b> {escape(w)}</p>" for w in self.warnings)
+        return (
+            f"<p>{escape(repr(self))}</p>{notes}{table(('rule', 'LR', 'range'), rows, 'suggestions')}"
+            f"{figure_img(self.plot(), 'LR range test', width=640)}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and numbers (non-finite values as ``None``) for JSON."""
@@ -139,6 +229,10 @@ class LRFinderResult:
             "smooth": self.smooth,
             "diverge_th": self.diverge_th,
             "monitor": self.monitor,
+            "sharpness_steps": None if self.sharpness_steps is None else self.sharpness_steps.tolist(),
+            "sharpness": clean(self.sharpness),
+            "edge_constant": self.edge_constant,
+            "sharpness_preconditioned": self.sharpness_preconditioned,
         }
 
     @classmethod
@@ -161,5 +255,9 @@ class LRFinderResult:
             losses=arr(doc["losses"]),
             smoothed=arr(doc["smoothed"]),
             val_losses=None if val_losses is None else arr(val_losses),
+            sharpness_steps=doc.get("sharpness_steps"),
+            sharpness=None if doc.get("sharpness") is None else arr(doc["sharpness"]),
+            edge_constant=doc.get("edge_constant"),
+            sharpness_preconditioned=bool(doc.get("sharpness_preconditioned", False)),
             **{k: doc[k] for k in keys},
         )

@@ -14,6 +14,9 @@ valley     fastai's ``valley``: the longest strictly decreasing run of the smoot
 slide      fastai's ``slide``: walk left from the end until the slopes ``lr_diff`` points
            apart agree within ``thresh``; LR there times ``adjust_value``.
 tutorial   the tutorial's rule, for comparison: ``argmin(np.gradient(raw losses)[:n//2])``.
+edge       needs ``find_lr(..., track_sharpness=EVERY)``: the LR where the sharpness first
+           reaches the stability threshold ``c / lr`` (2/LR for GD, 38/LR for Adam), times
+           ``factor`` (0.5: ``1 / lambda_max`` for GD); range: that .. the edge. Not a default.
 =========  ===========================================================================
 """
 
@@ -42,10 +45,15 @@ class Curve(Protocol):
 
 
 METHODS = ("steepest", "minimum", "valley", "slide", "tutorial")
+# Rules that read more than the loss curve (``edge``: a tracked sharpness); ``suggest`` takes them too.
+SHARPNESS_METHODS = ("edge",)
+ALL_METHODS = (*METHODS, *SHARPNESS_METHODS)
 DEFAULT_METHOD = "steepest"
 
 __all__ = [
     "METHODS",
+    "SHARPNESS_METHODS",
+    "ALL_METHODS",
     "DEFAULT_METHOD",
     "Suggestion",
     "suggest",
@@ -55,6 +63,7 @@ __all__ = [
     "valley",
     "slide",
     "tutorial",
+    "edge",
 ]
 
 
@@ -81,7 +90,7 @@ class Suggestion:
 
 
 # Finite points each rule needs after skipping (``slide``: ``lr_diff + 2`` with its default lr_diff=15).
-_NEED = {"steepest": 3, "minimum": 1, "valley": 2, "slide": 17, "tutorial": 2}
+_NEED = {"steepest": 3, "minimum": 1, "valley": 2, "slide": 17, "tutorial": 2, "edge": 1}
 
 
 def min_num_iter(method: str) -> int:
@@ -91,8 +100,8 @@ def min_num_iter(method: str) -> int:
         >>> min_num_iter("steepest"), min_num_iter("slide")
         (3, 18)
     """
-    need = _NEED[check_choice("method", method, METHODS)]
-    if method == "tutorial":
+    need = _NEED[check_choice("method", method, ALL_METHODS)]
+    if method in ("tutorial", "edge"):
         return need
     n = need
     while n - n // 20 - n // 10 < need:
@@ -228,22 +237,68 @@ def tutorial(result: Curve) -> Suggestion:
     return Suggestion("tutorial", float(result.lrs[idx]), None, idx, float(result.losses[idx]))
 
 
+def edge(result: Curve, *, factor: float = 0.5) -> Suggestion:
+    """Where the tracked sharpness meets the stability threshold, times ``factor``.
+
+    With ``r_i = lambda_i * lr_i / c`` at the sharpness probes (``c``: the result's
+    ``edge_constant``), the edge is the first ``r_i >= 1``, interpolated linearly in ``r``
+    against ``log(lr)`` from the probe before it (in ``log(r)`` where both are positive: the
+    crossing of the two straight segments of the log-log panel; the first probe's LR if it is
+    already there).
+    Past the edge the top direction of the loss oscillates and grows instead of shrinking;
+    ``factor = 0.5`` puts the LR where a quadratic with that curvature contracts fastest along
+    it (``|1 - lr * lambda| = 0`` at ``lr = 1 / lambda`` for GD): the classic ``1 / L`` step.
+
+    Raises:
+        ValueError: If the sharpness was not tracked, has no threshold, or never reached it
+            (widen the range: the test stopped below the edge).
+    """
+    if not 0 < factor <= 1:
+        raise ValueError(f"factor must be in (0, 1], got {factor!r}")
+    steps = getattr(result, "sharpness_steps", None)
+    values = getattr(result, "sharpness", None)
+    const = getattr(result, "edge_constant", None)
+    if steps is None or values is None:
+        raise ValueError("edge needs the sharpness: run find_lr(..., track_sharpness=EVERY)")
+    if const is None:
+        raise ValueError("edge needs a stability threshold, got none for this optimizer (only GD, SGD and Adam(W))")
+    n = _finite_prefix(np.asarray(values, dtype=np.float64))
+    lrs = result.lrs[np.asarray(steps[:n], dtype=np.int64)]
+    ratio = np.asarray(values[:n], dtype=np.float64) * lrs / float(const)
+    above = np.flatnonzero(ratio >= 1.0)
+    if not above.size:
+        raise ValueError(
+            f"edge: the sharpness never reached {const:g}/lr over the {n} finite probes "
+            "(the test stopped below the edge); raise end_lr or probe more often"
+        )
+    i = int(above[0])
+    if i == 0:
+        lr_edge = float(lrs[0])
+    else:
+        lo, hi = float(ratio[i - 1]), float(ratio[i])
+        # Straight lines on the log-log panel: interpolate log(r) where both ratios are positive.
+        t = -np.log(lo) / (np.log(hi) - np.log(lo)) if lo > 0 else (1.0 - lo) / (hi - lo)
+        lr_edge = float(10 ** (np.log10(lrs[i - 1]) + t * (np.log10(lrs[i]) - np.log10(lrs[i - 1]))))
+    return _make(result, "edge", factor * lr_edge, (factor * lr_edge, lr_edge))
+
+
 _RULES: dict[str, Callable[..., Suggestion]] = {
     "steepest": steepest,
     "minimum": minimum,
     "valley": valley,
     "slide": slide,
     "tutorial": tutorial,
+    "edge": edge,
 }
 
 
 def suggest(result: Curve, method: str = DEFAULT_METHOD, **options: Any) -> Suggestion:
-    """Apply the rule ``method`` (one of :data:`METHODS`) with its keyword ``options``.
+    """Apply the rule ``method`` (one of :data:`ALL_METHODS`) with its keyword ``options``.
 
     Raises:
         ValueError: If ``method`` is unknown, or the curve is too short for the rule.
     """
-    check_choice("method", method, METHODS)
+    check_choice("method", method, ALL_METHODS)
     for name in ("lrs", "losses", "smoothed"):
         if not isinstance(getattr(result, name, None), np.ndarray):
             raise TypeError(f"result must be a range test's result (an LRFinderResult), got {type(result).__name__}")

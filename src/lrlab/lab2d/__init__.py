@@ -7,9 +7,12 @@ generic ``init``/``update`` loop and the fast plain-GD path) ->
 :mod:`~lrlab.lab2d.compare` (several optimizers, each tuned over an LR grid). NumPy
 only: neither torch nor matplotlib is imported here. Names resolve on first use.
 
-The functions ``sensitivity`` and ``compare`` share their modules' names, so they are
-reached through them (``lab2d.sensitivity.sensitivity``); every other public name is
-here too.
+:mod:`~lrlab.lab2d.curvature` reads descent paths: Hessian eigenvalues along them
+and the ``2 / lambda_max`` threshold.
+
+The functions ``sensitivity``, ``compare`` and ``curvature`` share their modules' names,
+so they are reached through them (``lab2d.curvature.curvature``); every other public
+name is here too.
 
 Examples:
     >>> from lrlab import lab2d
@@ -43,9 +46,13 @@ _LAZY: dict[str, str] = {
     "tune": "lrlab.lab2d.compare",
     "default_lrs": "lrlab.lab2d.compare",
     "TUTORIAL_SPECS": "lrlab.lab2d.compare",
+    "CurvatureResult": "lrlab.lab2d.curvature",
+    "hessian_eigenvalues": "lrlab.lab2d.curvature",
+    "along_path": "lrlab.lab2d.curvature",
+    "critical_lr": "lrlab.lab2d.curvature",
 }
 
-_SUBMODULES = ("landscapes", "descent", "sensitivity", "compare")
+_SUBMODULES = ("landscapes", "descent", "sensitivity", "compare", "curvature")
 
 __all__ = [*_SUBMODULES, *_LAZY]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,10 @@ from lrlab.lab2d.descent import descend
 from lrlab.lab2d.landscapes import Landscape
 from lrlab.lab2d.sensitivity import SensitivityResult, sensitivity
 from lrlab.optim.spec import OptimizerSpec, as_spec
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 Specs = Sequence["str | OptimizerSpec"]
 
@@ -101,6 +105,29 @@ class Comparison:
             f"Comparison(landscape={self.landscape.name!r}, start=({self.start[0]:g}, {self.start[1]:g}), "
             f"max_steps={self.max_steps}, bound={self.bound:g}, "
             f"runs={len(self.runs)}: {_names([r.spec.name for r in self.runs])})"
+        )
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Every optimizer's path on the contour plot: :func:`lrlab.plots.optimizers.plot_paths`.
+
+        Args:
+            ax: Axes to draw on; a new figure when ``None``.
+            **kwargs: Passed on (``title``).
+
+        Returns:
+            The ``Axes`` drawn on.
+        """
+        from lrlab.plots.optimizers import plot_paths
+
+        return plot_paths(self, ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        rows = [(_cut(r.spec.label), r.steps, f"{r.final_loss:.6g}", "yes" if r.diverged else "") for r in self.runs]
+        return (
+            f"<p>{escape(repr(self))}</p>{table(('optimizer', 'steps', 'final loss', 'diverged'), rows)}"
+            f"{figure_img(self.plot(), 'optimizer paths', width=640)}"
         )
 
 
@@ -189,6 +216,33 @@ class Tuning:
         return (
             f"Tuning(landscape={self.landscape.name!r}, lrs={self.lrs.size} from {self.lrs[0]:.3g} to "
             f"{self.lrs[-1]:.3g}, max_steps={self.max_steps}, best_lr: {_names(best, 5)})"
+        )
+
+    def plot(self, ax: Sequence[Axes] | None = None, **kwargs: Any) -> Figure:
+        """The sensitivity curves above the good bands: :func:`lrlab.plots.optimizers.tuning_figure`.
+
+        Args:
+            ax: Two axes to draw the panels on (curves, bands); a new figure when ``None``.
+            **kwargs: Passed on.
+
+        Returns:
+            The ``Figure`` the panels are on.
+        """
+        from lrlab.plots.optimizers import tuning_figure
+
+        return tuning_figure(self, ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        rows = []
+        for r in self.results:
+            band = r.good_band
+            good = "none" if band is None else f"{band[0]:.3g} .. {band[1]:.3g} ({r.band_decades:.2f} decades)"
+            rows.append((_cut(r.spec.options_label), f"{r.best_lr:.4g}", f"{r.best_loss:.4g}", good))
+        return (
+            f"<p>{escape(repr(self))}</p>{table(('optimizer', 'best LR', 'best loss', 'good band'), rows)}"
+            f"{figure_img(self.plot(), 'LR tuning', width=900)}"
         )
 
     def best_specs(self) -> tuple[OptimizerSpec, ...]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from lrlab.lab2d._args import as_landscape, as_lrs, as_starts, check_bound, chec
 from lrlab.lab2d._gd import plain_gd_loop
 from lrlab.lab2d._paths import PathRecorder
 from lrlab.lab2d.landscapes import Landscape
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "Optimizer",
@@ -123,6 +126,39 @@ class DescentResult:
             f"DescentResult(landscape={self.landscape!r}, runs={n}, lrs={lrs}, max_steps={self.max_steps}, "
             f"bound={self.bound:g}, diverged={int(self.diverged.sum())}/{n}, best_final_loss={best}, "
             f"paths={'no' if self.trajectories is None else 'yes'})"
+        )
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Every run on the contour plot: :func:`lrlab.plots.landscapes.plot_descent`.
+
+        Args:
+            ax: Axes to draw on; a new figure when ``None``.
+            **kwargs: Passed on (``landscape`` for an unregistered one, ``max_paths``).
+
+        Returns:
+            The ``Axes`` drawn on.
+        """
+        from lrlab.plots.landscapes import plot_descent
+
+        return plot_descent(self, ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        shown = np.unique(np.linspace(0, len(self) - 1, min(len(self), 12)).round().astype(int))
+        rows = [
+            (
+                "" if self.lrs is None else f"{self.lrs[k]:g}",
+                int(self.steps[k]),
+                f"{self.final_loss[k]:.6g}",
+                "yes" if self.diverged[k] else "",
+            )
+            for k in shown
+        ]
+        caption = "runs" if shown.size == len(self) else f"{shown.size} of {len(self)} runs"
+        return (
+            f"<p>{escape(repr(self))}</p>{table(('LR', 'steps', 'final loss', 'diverged'), rows, caption)}"
+            f"{figure_img(self.plot(), 'descent', width=640)}"
         )
 
     def trajectory(self, k: int) -> Array:

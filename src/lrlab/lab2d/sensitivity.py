@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from lrlab._checks import Array, Progress, check_choice, check_real
 from lrlab.lab2d._args import as_landscape, as_lrs, log_grid
 from lrlab.lab2d.descent import Optimizer, descend, gradient_descent
 from lrlab.lab2d.landscapes import Landscape
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 OptimizerFactory = Callable[[Array], Optimizer]
 
@@ -110,6 +114,36 @@ class SensitivityResult:
         """The smallest LR whose run diverged (left the bound or went non-finite)."""
         hits = np.flatnonzero(self.diverged)
         return float(self.lrs[hits[0]]) if hits.size else None
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Final loss against LR, coloured by zone: :func:`lrlab.plots.landscapes.plot_sensitivity`.
+
+        Args:
+            ax: Axes to draw on; a new figure when ``None``.
+            **kwargs: Passed on.
+
+        Returns:
+            The ``Axes`` drawn on.
+        """
+        from lrlab.plots.landscapes import plot_sensitivity
+
+        return plot_sensitivity(self, ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        rows = []
+        for zone in ZONES:
+            span = self.band(zone)
+            count = sum(z == zone for z in self.zones)
+            rows.append((zone, count, "" if span is None else f"{span[0]:.3g} .. {span[1]:.3g}"))
+        first = self.first_diverging_lr
+        return (
+            f"<p>{escape(repr(self))}</p><p>best LR {self.best_lr:.4g} (final loss {self.best_loss:.4g}); "
+            f"first diverging LR {'none' if first is None else format(first, '.4g')}</p>"
+            f"{table(('zone', 'LRs', 'from .. to'), rows, 'zones')}"
+            f"{figure_img(self.plot(), 'LR sensitivity', width=640)}"
+        )
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary plus the full curve."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lrlab.plots._figure import subplots
+from lrlab.plots._figure import panels
 from lrlab.plots.finder import plot_finder
 
 __all__ = ["plot_confirmation"]
@@ -15,18 +17,22 @@ __all__ = ["plot_confirmation"]
 _ROUND_COLORS = ("#9ecae1", "#3182bd", "#08519c", "#08306b")
 
 
-def plot_confirmation(conf: Any, *, figsize: tuple[float, float] = (15, 4.8)) -> Figure:
+def plot_confirmation(
+    conf: Any, axes: Sequence[Axes] | None = None, *, figsize: tuple[float, float] = (15, 4.8)
+) -> Figure:
     """Three panels: the range test with the screened window; each round's score against peak LR
     (diverged copies marked x), the pick and its band; the schedule at the suggested peak.
 
     Args:
         conf: A :class:`lrlab.confirm.Confirmation`.
-        figsize: The figure's size in inches.
+        axes: Three axes to draw the panels on; a new figure when ``None``.
+        figsize: The size in inches of a new figure.
 
     Returns:
-        The figure (save it with ``fig.savefig``).
+        The figure the panels are on (save it with ``fig.savefig``). A new one is laid out and
+        gets the summary as its title; given axes leave the figure's layout and title to the caller.
     """
-    fig, (ax_rt, ax_rounds, ax_sched) = subplots(1, 3, figsize=figsize)
+    fig, (ax_rt, ax_rounds, ax_sched), created = panels(axes, 3, figsize=figsize)
     plot_finder(conf.range_test, None, ax_rt, shade=None)
     all_lrs = np.concatenate([r.lrs for r in conf.rounds])
     ax_rt.axvspan(float(all_lrs.min()), float(all_lrs.max()), color="#3182bd", alpha=0.08, label="LRs tried")
@@ -75,10 +81,11 @@ def plot_confirmation(conf: Any, *, figsize: tuple[float, float] = (15, 4.8)) ->
     ax_sched.set_ylabel("learning rate")
     ax_sched.set_title(f"3. Schedule: {conf.schedule[:50]}")
     ax_sched.legend(fontsize=8)
-    fig.suptitle(
-        f"Suggested peak LR {conf.lr:.4g} (band {conf.band[0]:.3g} .. {conf.band[1]:.3g}); "
-        f"cost {conf.cost_steps} steps, {conf.wall_s:.1f} s",
-        fontsize=11,
-    )
-    fig.tight_layout()
+    if created:
+        fig.suptitle(
+            f"Suggested peak LR {conf.lr:.4g} (band {conf.band[0]:.3g} .. {conf.band[1]:.3g}); "
+            f"cost {conf.cost_steps} steps, {conf.wall_s:.1f} s",
+            fontsize=11,
+        )
+        fig.tight_layout()
     return fig

@@ -8,7 +8,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from lrlab.finder import LRFinderResult, Suggestion
-from lrlab.plots._figure import new_axes
+from lrlab.plots._figure import new_axes, subplots
+from lrlab.plots.sharpness import EDGE_COLOR, plot_sharpness
 
 # One colour per rule, stable across figures.
 METHOD_COLORS = {
@@ -17,6 +18,7 @@ METHOD_COLORS = {
     "valley": "#9467bd",
     "slide": "#ff7f0e",
     "tutorial": "#7f7f7f",
+    "edge": EDGE_COLOR,
 }
 
 __all__ = ["plot_finder", "METHOD_COLORS"]
@@ -54,9 +56,15 @@ def plot_finder(
         ax: Axes to draw on; a new figure when ``None``.
         shade: The rule whose ``lr_range`` is shaded (``None``: no shading).
 
+    A result with a tracked sharpness, drawn on a new figure (``ax=None``), gets a second panel
+    below: :func:`lrlab.plots.sharpness.plot_sharpness` on the same LR axis.
+
     Returns:
-        The axes drawn on.
+        The axes drawn on (the loss panel).
     """
+    second = None
+    if ax is None and result.sharpness is not None:
+        _fig, (ax, second) = subplots(2, 1, figsize=(9, 8.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     ax = new_axes(ax, figsize=(9, 5.5))
     ax.plot(result.lrs, result.losses, color="#1f77b4", alpha=0.35, linewidth=1, label="loss (raw)")
     label = "validation loss (smoothed)" if result.monitor == "val" else "loss (smoothed)"
@@ -91,4 +99,8 @@ def plot_finder(
     ax.set_title(f"LR range test: {result.steps} of {result.num_iter} steps, {stop[result.stop_reason]}")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    if second is not None:
+        plot_sharpness(result, suggestions, second)
+        ax.set_xlabel("")
+        second.set_xlim(ax.get_xlim())
     return ax

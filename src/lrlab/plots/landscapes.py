@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib import colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from lrlab._checks import check_int
 from lrlab.lab2d.descent import DescentResult
-from lrlab.lab2d.landscapes import Landscape
+from lrlab.lab2d.landscapes import Landscape, get
 from lrlab.lab2d.sensitivity import SensitivityResult
 from lrlab.plots._figure import new_axes, subplots
 
 ZONE_COLORS = {"slow": "#9ecae1", "good": "#a1d99b", "unstable": "#fdd49e", "diverging": "#fc9272"}
 
-__all__ = ["plot_contours", "plot_path", "plot_lr_grid", "plot_sensitivity", "ZONE_COLORS"]
+__all__ = ["plot_contours", "plot_path", "plot_lr_grid", "plot_descent", "plot_sensitivity", "ZONE_COLORS"]
 
 
 def plot_contours(landscape: Landscape, ax: Axes | None = None, alpha: float = 0.7) -> Axes:
@@ -78,6 +80,68 @@ def plot_lr_grid(landscape: Landscape, result: DescentResult) -> Figure:
     fig.suptitle(f"Gradient descent on {landscape.name}: {landscape.formula}", y=1.0)
     fig.tight_layout()
     return fig
+
+
+def plot_descent(
+    result: DescentResult, ax: Axes | None = None, *, landscape: Landscape | None = None, max_paths: int = 8
+) -> Axes:
+    """Every run of a batch on one contour plot: up to ``max_paths`` paths, every run's end point.
+
+    The paths drawn are spread evenly over the batch (in LR order), each ending in a dot. When
+    some runs have no path drawn (more runs than ``max_paths``, or a result recorded without
+    paths), every run's end point is shown too, coloured by LR on a log scale. A diverged run
+    ends in a red cross (outside the frame when it left the bound).
+
+    Args:
+        result: The batch of runs.
+        ax: Axes to draw on; a new figure when ``None``.
+        landscape: The landscape the runs were on (default: the registered one of that name;
+            pass it for a landscape of your own).
+        max_paths: The most paths to draw (>= 0).
+
+    Returns:
+        The axes drawn on.
+
+    Raises:
+        TypeError: If ``max_paths`` is not an int.
+        ValueError: If ``max_paths`` is negative, or ``landscape`` is not given for a name
+            that is not registered.
+    """
+    max_paths = check_int("max_paths", max_paths, 0)
+    land = get(result.landscape) if landscape is None else landscape
+    ax = new_axes(ax, figsize=(8, 6.5))
+    plot_contours(land, ax, alpha=0.5)
+    n = len(result)
+    order = np.argsort(result.lrs, kind="stable") if result.lrs is not None else np.arange(n)
+    picks = np.zeros(0, dtype=int)
+    if result.trajectories is not None and max_paths > 0:
+        picks = order[np.unique(np.linspace(0, n - 1, min(n, max_paths)).round().astype(int))]
+    for i, k in enumerate(picks):
+        lr = "" if result.lrs is None else f"LR {result.lrs[k]:g}: "
+        tail = f"diverged after {int(result.steps[k])} steps" if result.diverged[k] else f"{result.final_loss[k]:.4g}"
+        path = result.trajectory(int(k))
+        (line,) = ax.plot(path[:, 0], path[:, 1], ".-", lw=1, ms=2.5, color=f"C{i % 10}", alpha=0.85, label=lr + tail)
+        if not result.diverged[k]:
+            ax.plot(*path[-1], "o", color=line.get_color(), ms=7, mec="black", zorder=4)
+    ok = ~result.diverged
+    end = result.final_position
+    if picks.size < n and ok.any():
+        lrs = result.lrs
+        if lrs is not None and lrs.size == n and float(lrs.min()) > 0:
+            dots = ax.scatter(end[ok, 0], end[ok, 1], c=lrs[ok], cmap="plasma", norm=colors.LogNorm(), s=14, zorder=4)
+            ax.figure.colorbar(dots, ax=ax, label="learning rate (end points)")
+        else:
+            ax.scatter(end[ok, 0], end[ok, 1], color="black", s=14, zorder=4, label="end points")
+    if (~ok).any():
+        ax.plot(end[~ok, 0], end[~ok, 1], "x", color="firebrick", ms=7, mew=2, zorder=4, label="diverged")
+    starts = np.unique(result.starts, axis=0)
+    ax.plot(starts[:, 0], starts[:, 1], "go", ms=9, label="Start")
+    ax.set_title(
+        f"{n} runs on {land.name}, {result.max_steps} steps: {int(result.diverged.sum())} diverged"
+        + ("" if result.trajectories is not None else " (paths not recorded)")
+    )
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return ax
 
 
 def _spans(zones: tuple[str, ...]) -> list[tuple[int, int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from lrlab.lab2d.compare import Comparison, OptimizerRun, Tuning
-from lrlab.plots._figure import new_axes, subplots
+from lrlab.plots._figure import new_axes, panels, subplots
 from lrlab.plots.landscapes import plot_contours
 
 # The tutorial's colours first, then matplotlib's tab palette.
@@ -148,16 +149,31 @@ def plot_bands(tuning: Tuning, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def tuning_figure(tuning: Tuning) -> Figure:
-    """The sensitivity curves above the good-band chart, sharing the LR axis."""
+def tuning_figure(tuning: Tuning, axes: Sequence[Axes] | None = None) -> Figure:
+    """The sensitivity curves above the good-band chart, sharing the LR axis.
+
+    Args:
+        tuning: The sweep of every optimizer.
+        axes: Two axes to draw on (curves, bands); a new figure when ``None``.
+
+    Returns:
+        The figure the panels are on (laid out when new).
+    """
     n = len(tuning.results)
-    fig, (top, bottom) = subplots(
-        2, 1, figsize=(13, 7 + 0.3 * n), sharex=True, gridspec_kw={"height_ratios": [3, max(1, 0.25 * n)]}
+    fig, (top, bottom), created = panels(
+        axes,
+        2,
+        figsize=(13, 7 + 0.3 * n),
+        nrows=2,
+        ncols=1,
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, max(1, 0.25 * n)]},
     )
     plot_tuning(tuning, top)
     top.set_xlabel("")
     plot_bands(tuning, bottom)
-    fig.tight_layout()
+    if created:
+        fig.tight_layout()
     return fig
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from matplotlib import cm, colormaps, colors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lrlab.plots._figure import new_axes, subplots
+from lrlab.plots._figure import new_axes, panels
 from lrlab.sweep import SweepResult
 
 CMAP = "viridis"
@@ -135,10 +137,19 @@ def plot_sweep_final(result: SweepResult, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_sweep(result: SweepResult) -> Figure:
-    """Both panels side by side: the curves, and the final loss against LR."""
-    fig, (left, right) = subplots(1, 2, figsize=(15, 5.5))
+def plot_sweep(result: SweepResult, axes: Sequence[Axes] | None = None) -> Figure:
+    """Both panels side by side: the curves, and the final loss against LR.
+
+    Args:
+        result: The sweep.
+        axes: Two axes to draw the panels on (curves, final loss); a new figure when ``None``.
+
+    Returns:
+        The figure the panels are on (laid out when new).
+    """
+    fig, (left, right), created = panels(axes, 2, figsize=(15, 5.5))
     plot_sweep_curves(result, ax=left)
     plot_sweep_final(result, ax=right)
-    fig.tight_layout()
+    if created:
+        fig.tight_layout()
     return fig

@@ -13,6 +13,8 @@ from torch import nn
 
 from lrlab import distributed
 from lrlab._checks import Progress, check_callable, check_choice, check_int, check_seed, show
+from lrlab.hessian.edge import edge_constant, is_adam
+from lrlab.hessian.track import CopyTracker
 from lrlab.schedules.shape import Shape, schedule_shape
 from lrlab.sweep._batches import BatchStream, validation_batches
 from lrlab.sweep._common import Outcome, val_step_set
@@ -86,6 +88,7 @@ def sweep_lr(
     seed: int | None = None,
     progress: Progress | None = None,
     distribute: bool = True,
+    track_sharpness: int | None = None,
 ) -> SweepResult:
     """Train K copies of ``model`` at K learning rates for ``steps`` steps, all on the same batches.
 
@@ -123,6 +126,11 @@ def sweep_lr(
             spread the K LRs over the ranks and gather the result on every rank (the same
             as a single-process sweep; every rank must pass the same batches). A model
             wrapped in ``DistributedDataParallel`` is swept through its ``.module``.
+        track_sharpness: Measure every copy's sharpness ``lambda_max`` (preconditioned for
+            Adam/AdamW) after steps ``0, EVERY, 2 * EVERY ...`` on the first batch of the
+            stream (the batch every copy trains on first; see :mod:`lrlab.hessian.track`);
+            stored as ``result.sharpness`` (K x probes). ``None`` (default): off. Not with
+            ``distribute`` across ranks.
 
     Returns:
         A :class:`SweepResult`.
@@ -139,6 +147,7 @@ def sweep_lr(
     if val_every is not None:
         check_int("val_every", val_every, 1)
     check_choice("mode", mode, MODES)
+    track = None if track_sharpness is None else check_int("track_sharpness", track_sharpness, 1)
     step = make_step(criterion, step_fn)
     check_seed("seed", seed)
     check_callable("progress", progress, allow_none=True)
@@ -149,6 +158,8 @@ def sweep_lr(
     factors = shape.lr
     model = unwrap(model)
     if distribute and distributed.is_active():
+        if track is not None:
+            raise ValueError("track_sharpness must be None in a sweep spread across ranks, got " + str(track))
 
         def run_local(block: np.ndarray, block_seed: int) -> SweepResult:
             return sweep_lr(
@@ -175,6 +186,10 @@ def sweep_lr(
         raise ValueError(f"mode='vmap' needs a fused update, but {plan.unsupported}")
 
     modes = TrainModes(model)
+    pre = is_adam(optimizer)
+    tracker = None
+    if track is not None:
+        tracker = CopyTracker(model, step, track, lr_array.size, steps, plan.device, edge_constant(optimizer, pre), pre)
     with _fork_rng(plan.device):
         base_seed = int(torch.randint(0, 2**62, ()).item()) if seed is None else int(seed)
         stream = BatchStream(train_loader, plan.device, keep_all=mode == "sequential" or plan.unsupported is not None)
@@ -185,7 +200,20 @@ def sweep_lr(
             scaled = None if bool(np.all(factors == 1.0)) else factors.tolist()
             momenta = None if shape.momentum is None else shape.momentum.tolist()
             plan, outcome, used, reason = _run(
-                plan, step, lr_array, stream, steps, val, val_at, modes, base_seed, progress, mode, scaled, momenta
+                plan,
+                step,
+                lr_array,
+                stream,
+                steps,
+                val,
+                val_at,
+                modes,
+                base_seed,
+                progress,
+                mode,
+                scaled,
+                momenta,
+                tracker,
             )
         finally:
             modes.restore()
@@ -203,6 +231,10 @@ def sweep_lr(
         stacked={**outcome.params, **outcome.buffers},
         shared={**plan.frozen, **plan.extra_state},
         state_keys=plan.state_keys,
+        sharpness_steps=None if tracker is None else tracker.steps,
+        sharpness=None if tracker is None else tracker.values,
+        edge_constant=None if tracker is None else tracker.edge_constant,
+        sharpness_preconditioned=tracker is not None and tracker.preconditioned,
     )
 
 
@@ -220,6 +252,7 @@ def _run(
     mode: str,
     factors: list[float] | None,
     momenta: list[float] | None,
+    tracker: CopyTracker | None = None,
 ) -> tuple[SweepPlan, Outcome, str, str | None]:
     lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
     args = (stream, steps, val, val_at, modes, base_seed, progress, factors, momenta)
@@ -227,7 +260,8 @@ def _run(
     if mode != "sequential" and plan.unsupported is None:
         for _attempt in range(2):
             try:
-                return plan, run_vmapped(plan, step, lr_tensor.to(plan.device), *args), "vmap", None
+                outcome = run_vmapped(plan, step, lr_tensor.to(plan.device), *args, tracker=tracker)
+                return plan, outcome, "vmap", None
             except UnusedParameters as exc:
                 # torch.optim never touches a parameter without a gradient: freeze those.
                 if len(exc.names) == len(plan.trainable):
@@ -250,5 +284,5 @@ def _run(
                 stacklevel=5,
             )
 
-    outcome = run_sequential(plan, step, lr_tensor, *args, on_first_step=warn)
+    outcome = run_sequential(plan, step, lr_tensor, *args, on_first_step=warn, tracker=tracker)
     return plan, outcome, "sequential", reason

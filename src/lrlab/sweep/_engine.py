@@ -23,10 +23,12 @@ from torch import Tensor
 from torch.func import vmap
 
 from lrlab._checks import Progress
+from lrlab.hessian.track import CopyTracker
 from lrlab.sweep._batches import BatchStream
 from lrlab.sweep._common import Outcome, step_seed, weighted_mean
 from lrlab.sweep._optim import Rule
 from lrlab.sweep._plan import SweepPlan
+from lrlab.sweep._sharpness import probe_vmapped
 from lrlab.train.contract import ContractError, StepFn, functional_step
 from lrlab.train.guard import TrainModes
 
@@ -85,8 +87,11 @@ def run_vmapped(
     progress: Progress | None,
     factors: list[float] | None = None,
     momenta: list[float] | None = None,
+    tracker: CopyTracker | None = None,
 ) -> Outcome:
     """Train ``len(lrs)`` copies for ``steps`` steps in one vmapped pass.
+
+    With a ``tracker``, every copy's sharpness is measured after the steps it asks for.
 
     Step ``t`` (from 0) trains copy ``k`` at ``lrs[k] * factors[t]`` (``factors`` is the
     schedule's shape; ``None``: constant), with momentum (SGD) or beta1 (Adam) ``momenta[t]``
@@ -164,6 +169,8 @@ def run_vmapped(
                 rule.step_(
                     group, [grad_of[n] for n in b.names], state, lr, t + 1, None if momenta is None else momenta[t]
                 )
+        if tracker is not None and tracker.due(t):
+            probe_vmapped(tracker, t, batch, params, buffers, plan, rules, states, momenta)
         if val is not None and t + 1 in val_at:
             val_rows.append(evaluate(val))
         if progress is not None:

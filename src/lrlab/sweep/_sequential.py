@@ -17,9 +17,11 @@ import torch
 from torch import Tensor
 
 from lrlab._checks import Progress
+from lrlab.hessian.track import CopyTracker
 from lrlab.sweep._batches import BatchStream
 from lrlab.sweep._common import Outcome, step_seed, weighted_mean
 from lrlab.sweep._plan import SweepPlan
+from lrlab.sweep._sharpness import probe_sequential
 from lrlab.train.contract import StepFn, functional_step
 from lrlab.train.guard import TrainModes
 
@@ -53,6 +55,7 @@ def run_sequential(
     factors: list[float] | None = None,
     momenta: list[float] | None = None,
     on_first_step: Callable[[], None] | None = None,
+    tracker: CopyTracker | None = None,
 ) -> Outcome:
     """Train one copy per LR in ``lrs``, one after another, on the same batches.
 
@@ -115,6 +118,8 @@ def run_sequential(
             record[c, t] = loss.detach()
             if c == 0 and t == 0 and on_first_step is not None:
                 on_first_step()
+            if tracker is not None and tracker.due(t):
+                probe_sequential(tracker, c, t, batch, params, buffers, plan, optimizer)
             if val is not None and t + 1 in val_at:
                 rows.append(evaluate(tensors, val))
             if progress is not None:

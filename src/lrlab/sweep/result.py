@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def tail_steps(steps: int) -> int:
@@ -42,6 +46,13 @@ class SweepResult:
         lr_factors: ``(steps,)`` the schedule's shape (step ``t`` trained copy ``k`` at
             ``lrs[k] * lr_factors[t]``), or ``None`` for a constant LR.
         momenta: ``(steps,)`` the momentum (or beta1) the schedule set at each step, or ``None``.
+        sharpness_steps: ``(P,)`` steps (0-based) after which each copy's sharpness was measured
+            (``sweep_lr(..., track_sharpness=EVERY)``), or ``None``.
+        sharpness: ``(K, P)`` each copy's ``lambda_max`` on the probe batch there (Adam/AdamW:
+            preconditioned), ``NaN`` where its loss was not finite; or ``None``.
+        edge_constant: ``c`` of the stability threshold ``c / lr`` (2 for GD, 38 for Adam at
+            ``beta1 = 0.9``), or ``None``.
+        sharpness_preconditioned: Whether :attr:`sharpness` is Adam's preconditioned sharpness.
     """
 
     lrs: np.ndarray
@@ -57,6 +68,19 @@ class SweepResult:
     stacked: dict[str, Tensor] = field(default_factory=dict, repr=False)
     shared: dict[str, Any] = field(default_factory=dict, repr=False)
     state_keys: dict[str, str | None] = field(default_factory=dict, repr=False)
+    sharpness_steps: np.ndarray | None = None
+    sharpness: np.ndarray | None = None
+    edge_constant: float | None = None
+    sharpness_preconditioned: bool = False
+
+    @property
+    def sharpness_threshold(self) -> np.ndarray | None:
+        """``(K, P)``: the threshold ``edge_constant / lr`` of each copy at each probe (its LR there,
+        under the schedule), or ``None``."""
+        if self.sharpness_steps is None or self.edge_constant is None:
+            return None
+        factors = np.ones(self.steps) if self.lr_factors is None else np.asarray(self.lr_factors, dtype=np.float64)
+        return self.edge_constant / (self.lrs[:, None] * factors[np.asarray(self.sharpness_steps)][None, :])
 
     def __repr__(self) -> str:
         best = "none (every copy diverged)" if self.best_lr is None else f"{self.best_lr:.4g}"
@@ -137,6 +161,37 @@ class SweepResult:
                 out[key] = value.clone() if isinstance(value, Tensor) else value
         return out
 
+    def plot(self, ax: Sequence[Axes] | None = None, **kwargs: Any) -> Figure:
+        """Both panels, the curves and the score against LR: :func:`lrlab.plots.sweep.plot_sweep`.
+
+        Args:
+            ax: Two axes to draw the panels on (curves, final loss); a new figure when ``None``.
+            **kwargs: Passed on.
+
+        Returns:
+            The ``Figure`` the panels are on.
+        """
+        from lrlab.plots.sweep import plot_sweep
+
+        return plot_sweep(self, ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from lrlab.plots._html import escape, figure_img, table
+
+        best = self.best_index
+        rows = [
+            ("copies x steps", f"{self.num_lrs} x {self.steps}"),
+            ("LRs", f"{float(self.lrs.min()):.3g} .. {float(self.lrs.max()):.3g}"),
+            ("optimizer, mode", f"{self.optimizer}, {self.mode}"),
+            ("schedule", "constant" if self.lr_factors is None else "scheduled (peak 1)"),
+            ("best LR", "none (every copy diverged)" if best is None else f"{self.lrs[best]:.4g}"),
+            ("best score", "" if best is None else f"{self.scores[best]:.4g} ({self.score_name})"),
+            ("diverged", f"{int(self.diverged.sum())} of {self.num_lrs}"),
+        ]
+        return (
+            f"<p>{escape(repr(self))}</p>{table(('', 'sweep'), rows)}{figure_img(self.plot(), 'LR sweep', width=900)}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The numbers as plain Python values (non-finite floats kept as float NaN/Inf)."""
         return {
@@ -155,6 +210,10 @@ class SweepResult:
             "best_index": self.best_index,
             "best_lr": self.best_lr,
             "lr_factors": None if self.lr_factors is None else self.lr_factors.tolist(),
+            "sharpness_steps": None if self.sharpness_steps is None else np.asarray(self.sharpness_steps).tolist(),
+            "sharpness": None if self.sharpness is None else np.asarray(self.sharpness).tolist(),
+            "edge_constant": self.edge_constant,
+            "sharpness_preconditioned": self.sharpness_preconditioned,
         }
 
     @classmethod
@@ -192,4 +251,8 @@ class SweepResult:
             stacked={n: torch.cat([p.stacked[n] for p in parts]) for n in first.stacked},
             shared=first.shared,
             state_keys=first.state_keys,
+            sharpness_steps=first.sharpness_steps,
+            sharpness=None if first.sharpness is None else cat([np.asarray(p.sharpness) for p in parts]),
+            edge_constant=first.edge_constant,
+            sharpness_preconditioned=first.sharpness_preconditioned,
         )
