@@ -270,3 +270,47 @@ def test_models_without_trainable_parameters_and_adam_without_state():
     with pytest.raises(ValueError, match="optimizer must hold Adam state"):
         lrlab.sharpness(model, CE, _batch(), optimizer=opt)
     assert opt.state == {} or all(not s for s in opt.state.values())
+
+
+class _Attention(nn.Module):
+    """One self-attention layer through ``scaled_dot_product_attention`` (what transformers call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(x).unsqueeze(1).chunk(3, dim=-1)  # (batch, 1 head, tokens, 8)
+        return self.out(nn.functional.scaled_dot_product_attention(q, k, v).squeeze(1)).mean(dim=1)
+
+
+def test_attention_with_fused_kernels_has_a_sharpness():
+    # In float32 on the CPU the default attention kernel is the fused one, whose backward has no
+    # derivative; the Hessian is taken through the math kernel instead (same values).
+    torch.manual_seed(0)
+    model = _Attention()
+    x, y = torch.randn(4, 6, 8), torch.randn(4, 1)
+    loss = nn.MSELoss()
+    with pytest.raises(RuntimeError, match="not implemented"):
+        g = torch.autograd.grad(loss(model(x), y), list(model.parameters()), create_graph=True)
+        torch.autograd.grad(sum(t.sum() for t in g), list(model.parameters()))
+    r = lrlab.sharpness(model, loss, (x, y), k=1, iters=40)
+    m64 = _Attention().double()
+    m64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    params = dict(m64.named_parameters())
+    names = list(params)
+    flat = torch.cat([p.detach().reshape(-1) for p in params.values()])
+
+    def f(theta: torch.Tensor) -> torch.Tensor:
+        parts, i = {}, 0
+        for n in names:
+            parts[n] = theta[i : i + params[n].numel()].view_as(params[n])
+            i += params[n].numel()
+        return loss(functional_call(m64, parts, (x.double(),)), y.double())
+
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel(SDPBackend.MATH):
+        dense = torch.linalg.eigvalsh(torch.autograd.functional.hessian(f, flat))
+    assert math.isclose(float(r.eigenvalues[0]), float(dense[-1]), rel_tol=1e-4)

@@ -10,6 +10,7 @@ backward pass through it (Pearlmutter's trick, "double backward"):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,20 @@ from torch import nn
 from lrlab.train.contract import StepFn, check_loss, functional_step
 
 __all__ = ["NonFiniteLoss", "HessianOperator", "trainable"]
+
+
+def twice_differentiable() -> contextlib.AbstractContextManager[Any]:
+    """A context in which attention runs by its math kernel, the one with a double backward.
+
+    The fused flash / memory-efficient kernels of ``scaled_dot_product_attention`` (what
+    transformers call by default) have no derivative of their backward, so a Hessian-vector
+    product through them fails; the math kernel gives the same values.
+    """
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+    except ImportError:  # torch < 2.3: no kernel choice to make here
+        return contextlib.nullcontext()
+    return sdpa_kernel(SDPBackend.MATH)
 
 
 class NonFiniteLoss(ValueError):
@@ -74,7 +89,7 @@ class HessianOperator:
             own = dict(model.named_buffers())
             tensors.update({n: b.clone() for n, b in (others or own).items() if n in own})
         tensors.update(zip((n for n, _ in params), leaves))
-        with torch.enable_grad():
+        with torch.enable_grad(), twice_differentiable():
             loss = functional_step(model, step_fn)(tensors, batch)
             if not bool(torch.isfinite(loss.detach())):
                 raise NonFiniteLoss(
