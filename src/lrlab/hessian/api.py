@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from lrlab._checks import check_bool, check_choice, check_int, check_real, check_seed, show
+from lrlab.hessian._lanczos import lanczos
 from lrlab.hessian._operator import HessianOperator, trainable
 from lrlab.hessian.edge import adam_scale, edge_constant, is_adam
-from lrlab.hessian._lanczos import lanczos
 from lrlab.hessian.result import SharpnessResult
 from lrlab.train.batches import to_device
 from lrlab.train.contract import Criterion, StepFn, make_step
