@@ -103,7 +103,7 @@ def plot_sweep_sharpness(result: SweepResult, ax: Axes | None = None) -> Axes:
         col = lam[:, j]
         shown = np.isfinite(col) & (col > 0)
         color = cmap(j / max(steps.size - 1, 1))
-        label = f"after step {step + 1}" if j in (0, steps.size - 1) else None
+        label = f"after step {step + 1}" if steps.size <= 6 or j in (0, steps.size - 1) else None
         ax.plot(lrs[shown], col[shown], "o-", color=color, markersize=4, linewidth=1.2, alpha=0.9, label=label)
     finite = lam[np.isfinite(lam) & (lam > 0)]
     if finite.size:
