@@ -173,6 +173,42 @@ def test_accumulation_precision_and_clipping_come_from_the_trainer(tmp_path: Pat
     assert model.clip_calls == [0.5] * (steps + 1)
 
 
+class NormClipNet(Net):
+    """Lightning's own ``configure_gradient_clipping``: the trainer's norm clipping, nothing else."""
+
+    configure_gradient_clipping = pl.LightningModule.configure_gradient_clipping  # type: ignore[assignment]
+
+
+def _confirm_run(tmp: Path, module: type[Net], mode: str = "confirm", **clip: Any) -> LightningLR:
+    torch.manual_seed(0)
+    finder = LRFinder(
+        apply=False, mode=mode, num_iter=20, start_lr=1e-3, end_lr=10.0, **({"seed": 0} if mode == "confirm" else {})
+    )
+    trainer(tmp, [finder], max_steps=1, **clip).fit(module(schedule="none"), make_loader())
+    assert finder.result is not None
+    return finder.result
+
+
+def test_confirm_mode_clips_every_sweep_copy_by_norm(tmp_path: Path) -> None:
+    # Net trains with AdamW, which ignores a gradient's scale unless the norm is far below its eps:
+    # 1e-9 makes clipping bind (and the range test's curve flat).
+    clipped = _confirm_run(tmp_path, NormClipNet, gradient_clip_val=1e-9)
+    assert clipped.confirmation is not None and clipped.confirmation.rounds
+    assert all(r.sweep.max_grad_norm == 1e-9 for r in clipped.confirmation.rounds)
+    # lrlab's own clipping of the range test is the pre-hook's: the exp-mode curve (float32 CPU runs of this
+    # trainer differ in the last digits from run to run, so not bitwise).
+    hooked = _confirm_run(tmp_path, NormClipNet, mode="exp", gradient_clip_val=1e-9)
+    np.testing.assert_allclose(clipped.range_test.losses, hooked.range_test.losses, rtol=1e-5)
+    plain = _confirm_run(tmp_path, NormClipNet, mode="exp")
+    assert not np.allclose(plain.range_test.losses, hooked.range_test.losses, rtol=1e-2)  # clipping binds
+    # Value clipping, and a module's own configure_gradient_clipping, stay the range test's alone.
+    value = _confirm_run(tmp_path, NormClipNet, gradient_clip_val=1e-9, gradient_clip_algorithm="value")
+    own = _confirm_run(tmp_path, Net, gradient_clip_val=1e-9)
+    for result in (value, own):
+        assert result.confirmation is not None
+        assert all(r.sweep.max_grad_norm is None for r in result.confirmation.rounds)
+
+
 class FigureWriter:
     def __init__(self) -> None:
         self.figures: list[tuple[str, Any, int]] = []

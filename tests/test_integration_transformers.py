@@ -163,6 +163,16 @@ def test_find_lr_clips_to_max_grad_norm(tmp_path) -> None:  # type: ignore[no-un
     assert np.array_equal(hf.find_lr(trainer, max_grad_norm=None, num_iter=6, start_lr=1e-3, end_lr=1e-1).losses, plain)
 
 
+def test_suggest_lr_clips_the_range_test_and_every_sweep_copy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def confirm(**overrides):  # type: ignore[no-untyped-def]
+        return hf.suggest_lr(make_trainer(tmp_path, **overrides), num_iter=20, budget_steps=200)
+
+    clipped, plain = confirm(max_grad_norm=1e-4), confirm(max_grad_norm=0.0)
+    assert clipped.rounds and all(r.sweep.max_grad_norm == 1e-4 for r in clipped.rounds)
+    assert all(r.sweep.max_grad_norm is None for r in plain.rounds)
+    assert not np.array_equal(clipped.range_test.losses, plain.range_test.losses)
+
+
 def test_suggest_lr_reads_the_schedule_and_applies_the_lr(tmp_path) -> None:  # type: ignore[no-untyped-def]
     trainer = make_trainer(tmp_path)
     before = snapshot(trainer)

@@ -40,6 +40,7 @@ __all__ = [
     "check_choice",
     "check_callable",
     "check_seed",
+    "check_max_norm",
 ]
 
 Array = np.ndarray
@@ -166,3 +167,15 @@ def check_seed(name: str, value: Any) -> int | None:
             f"{name} must be None or an int >= 0, got {show(value)}"
         )
     return int(value)
+
+
+def check_max_norm(name: str, value: Any) -> float | None:
+    """``None`` or a finite real number > 0 (a gradient-clipping threshold)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number > 0 or None, got {type(value).__name__} {show(value)}")
+    f = float(value)
+    if not (math.isfinite(f) and f > 0):
+        raise ValueError(f"{name} must be > 0 or None, got {show(value)}")
+    return f

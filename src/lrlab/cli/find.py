@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lrlab._checks import check_fraction, check_int, check_positive
+from lrlab._checks import check_fraction, check_int, check_positive, check_real
 from lrlab.cli._common import (
     add_json_argument,
     add_out_argument,
@@ -71,6 +71,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="EVERY",
         help="track the sharpness (top Hessian eigenvalue; Adam: preconditioned) every EVERY steps on the first "
         "batch; the figure gets a panel against its threshold 2/LR (Adam: 38/LR) and --method edge reads it",
+    )
+    p.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=None,
+        metavar="X",
+        help="clip the gradient norm to X before every optimizer step, as torch.nn.utils.clip_grad_norm_ "
+        "(with --confirm also in every copy the sweep trains); default: no clipping",
     )
     p.add_argument(
         "--method",
@@ -146,6 +154,8 @@ def check_flags(args: argparse.Namespace) -> None:
             "run more iterations or choose another --method"
         )
     check_fraction("--smooth", args.smooth)
+    if args.max_grad_norm is not None:
+        check_real("--max-grad-norm", args.max_grad_norm, above=0.0)
     if args.sharpness is not None:
         check_int("--sharpness", args.sharpness, minimum=1, maximum=MAX_NUM_ITER)
     elif args.method == "edge":
@@ -223,6 +233,7 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any, task: Any =
                 seed=args.seed,
                 range_test_options={"mode": args.mode, "smooth": args.smooth, "track_sharpness": args.sharpness},
                 progress=cb,
+                max_grad_norm=args.max_grad_norm,
             )
             result = confirmed.range_test
         else:
@@ -239,6 +250,7 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any, task: Any =
                 step_fn=step_fn,
                 progress=cb,
                 track_sharpness=args.sharpness,
+                max_grad_norm=args.max_grad_norm,
             )
     suggestions, errors = all_suggestions(result)
     doc = json_doc(result, suggestions, errors, args.method)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lrlab._checks import check_int
+from lrlab._checks import check_int, check_real
 from lrlab.cli._common import (
     add_json_argument,
     add_out_argument,
@@ -102,6 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="vmap all copies at once, or run them one by one (default: auto)",
     )
     p.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=None,
+        metavar="X",
+        help="clip each copy's gradient norm to X before every step, as torch.nn.utils.clip_grad_norm_ "
+        "would in its own run; default: no clipping",
+    )
+    p.add_argument(
         "--sharpness",
         type=int,
         default=None,
@@ -138,6 +146,8 @@ def check_flags(args: argparse.Namespace) -> np.ndarray:
     lrs = parse_lrs(args.lrs)
     check_int("--steps", args.steps, minimum=1, maximum=MAX_STEPS)
     check_int("--val-batches", args.val_batches, minimum=0)
+    if args.max_grad_norm is not None:
+        check_real("--max-grad-norm", args.max_grad_norm, above=0.0)
     if args.sharpness is not None:
         check_int("--sharpness", args.sharpness, minimum=1, maximum=MAX_STEPS)
     check_out(args.out)
@@ -168,6 +178,7 @@ def _run(args: argparse.Namespace, lrs: np.ndarray, kwargs: dict[str, Any], ctx:
             seed=args.seed,
             progress=cb,
             track_sharpness=args.sharpness,
+            max_grad_norm=args.max_grad_norm,
         )
     if not ctx.is_main:
         return 0

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import lrlab.confirm.rule as rule
-from lrlab._checks import Progress, check_callable, check_int
+from lrlab._checks import Progress, check_callable, check_int, check_max_norm
 from lrlab.confirm.result import Confirmation, Round
 from lrlab.finder import find_lr
 from lrlab.schedules.shape import MAX_STEPS, Shape, schedule_shape
@@ -50,6 +50,7 @@ def suggest_lr(
     seed: int | None = None,
     range_test_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    max_grad_norm: float | None = None,
 ) -> Confirmation:
     """Suggest the **peak** learning rate for the run you will do: your schedule, your training length.
 
@@ -75,6 +76,9 @@ def suggest_lr(
         seed: Seed of the copies' per-step randomness (dropout); ``None`` draws one.
         range_test_options: More keyword arguments for :func:`lrlab.find_lr`.
         progress: Called with ``(steps_done, steps_total)``, every copy's steps counted.
+        max_grad_norm: Clip the gradient norm to this before every optimizer step, as
+            ``torch.nn.utils.clip_grad_norm_`` does, in the range test and in every copy of the
+            rounds (each copy by its own gradients' norm). ``None`` (default): no clipping.
 
     Returns:
         A :class:`~lrlab.confirm.result.Confirmation`: ``.lr`` (the peak LR), ``.band``,
@@ -113,12 +117,13 @@ def suggest_lr(
     budget = rule.default_budget(total_steps) if budget_steps is None else check_int("budget_steps", budget_steps, 1)
     num_iter = check_int("num_iter", num_iter, 2)
     check_callable("progress", progress, allow_none=True)
+    clip = check_max_norm("max_grad_norm", max_grad_norm)
     options = dict(range_test_options or {})
     if "step_fn" in options:  # one batch -> loss contract for every stage
         if step_fn is not None:
             raise ValueError("step_fn must be given once, got it both as an argument and in range_test_options")
         step_fn = options.pop("step_fn")
-    clash = sorted(set(options) & {"start_lr", "end_lr", "num_iter", "progress"})
+    clash = sorted(set(options) & {"start_lr", "end_lr", "num_iter", "progress", "max_grad_norm"})
     if clash:
         raise ValueError(f"range_test_options must not repeat suggest_lr's own arguments, got {clash}")
     plan = rule.make_plan(budget, num_iter, length)
@@ -134,6 +139,7 @@ def suggest_lr(
         num_iter=num_iter,
         step_fn=step_fn,
         progress=lambda i, n: report(i, plan.cost),
+        max_grad_norm=clip,
         **options,
     )
     done = range_test.steps
@@ -165,6 +171,7 @@ def suggest_lr(
             progress=report_from(done),
             val_loader=held,
             val_batches=None,
+            max_grad_norm=clip,
         )
         done += rp.cost
         report(done, total)  # the round's scoring batches included

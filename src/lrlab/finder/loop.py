@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from lrlab import distributed
-from lrlab._checks import Progress, check_callable, check_int
+from lrlab._checks import Progress, check_callable, check_int, check_max_norm
 from lrlab.finder._checks import amp_dtype, check_range
 from lrlab.finder._monitor import COMPLETED, LossMonitor, lr_sequence
 from lrlab.finder._record import Recorder
@@ -52,6 +52,7 @@ def find_lr(
     reduce_loss: LossReduce | None = None,
     progress: Progress | None = None,
     track_sharpness: int | None = None,
+    max_grad_norm: float | None = None,
 ) -> LRFinderResult:
     """Run the learning-rate range test (Smith 2015; fastai's ``lr_find``) on any model.
 
@@ -112,6 +113,11 @@ def find_lr(
             after steps ``0, EVERY, 2 * EVERY ...`` on a fixed probe batch, the first batch the
             test trained on (see :mod:`lrlab.hessian.track`); stored as ``result.sharpness``
             with its threshold ``result.edge_constant / lr``. ``None`` (default): off.
+        max_grad_norm: Clip the gradients before each optimizer step as
+            ``torch.nn.utils.clip_grad_norm_(params, max_grad_norm)`` does, over every parameter
+            the optimizer trains (after accumulation and a grad scaler's unscale): with
+            ``n = sqrt(sum_p ||g_p||^2)``, every ``g_p *= min(1, max_grad_norm / (n + 1e-6))``.
+            A non-finite norm makes the grads non-finite, and the test stops. ``None`` (default): off.
 
     Returns:
         The :class:`LRFinderResult`; ``result.suggest()`` reads a learning rate off it.
@@ -147,6 +153,7 @@ def find_lr(
     ratios = group_ratios(optimizer)
     dtype = amp_dtype(amp, dev)
     track = None if track_sharpness is None else check_int("track_sharpness", track_sharpness, 1)
+    clip = check_max_norm("max_grad_norm", max_grad_norm)
 
     if reduce_loss is None and distributed.is_active():
         # Under DDP every rank records the ranks' mean loss: the same curve, the same
@@ -176,6 +183,7 @@ def find_lr(
                 accumulation_steps=accumulation_steps,
                 autocast=autocast,
                 scaler=scaler,
+                max_grad_norm=clip,
             )
             val = None if val_data is None else eval_loss(model, val_data, step, autocast)
             if record.add(loss, val):

@@ -18,7 +18,7 @@ from transformers import TrainerCallback
 from lrlab import confirm
 from lrlab._checks import check_bool, show
 from lrlab.confirm.result import Confirmation
-from lrlab.integrations._hf_trainer import clipping, set_learning_rate
+from lrlab.integrations._hf_trainer import set_learning_rate
 
 __all__ = ["LRFinderCallback"]
 
@@ -30,7 +30,8 @@ class LRFinderCallback(TrainerCallback):
         apply: Train with the suggestion (else only record it in :attr:`result`).
         **options: Keywords of :func:`lrlab.confirm.suggest_lr` (``budget_steps``, ``start_lr``,
             ``end_lr``, ``num_iter``, ``seed`` (default ``args.seed``), ``step_fn`` (default
-            ``model(**batch)``'s ``.loss``), ``range_test_options``, ``progress``).
+            ``model(**batch)``'s ``.loss``), ``max_grad_norm`` (default ``args.max_grad_norm``, 0:
+            none; the range test and every sweep copy clip to it), ``range_test_options``, ``progress``).
 
     Attributes:
         result: The :class:`~lrlab.confirm.result.Confirmation`, once training has begun.
@@ -67,6 +68,8 @@ class LRFinderCallback(TrainerCallback):
         factors = np.array([float(lam(t)) for t in range(steps)])
         options = dict(self.options)
         options.setdefault("seed", args.seed)
+        clip = getattr(args, "max_grad_norm", None)
+        options.setdefault("max_grad_norm", clip if clip is not None and clip > 0 else None)
         if options.get("step_fn") is None:
             options["step_fn"] = lambda m, batch: m(**batch)
         test_options = dict(options.pop("range_test_options", None) or {})
@@ -76,17 +79,16 @@ class LRFinderCallback(TrainerCallback):
         for group, base in zip(inner.param_groups, scheduler.base_lrs):
             group["lr"] = base
         try:
-            with clipping(inner, args.max_grad_norm):
-                self.result = confirm.suggest_lr(
-                    model,
-                    inner,
-                    None,
-                    loader,
-                    schedule=factors / factors.max(),
-                    total_steps=steps,
-                    range_test_options=test_options,
-                    **options,
-                )
+            self.result = confirm.suggest_lr(
+                model,
+                inner,
+                None,
+                loader,
+                schedule=factors / factors.max(),
+                total_steps=steps,
+                range_test_options=test_options,
+                **options,
+            )
         finally:
             for group, lr in zip(inner.param_groups, current):
                 group["lr"] = lr

@@ -1,4 +1,4 @@
-"""What lrlab reads off a ``transformers.Trainer``: its optimizer, loader, loss, clipping and schedule.
+"""What lrlab reads off a ``transformers.Trainer``: its optimizer, loader, loss and schedule.
 
 Every helper leaves the Trainer as it found it: an optimizer the Trainer would create is made by
 ``trainer.create_optimizer()`` and detached again (``trainer.optimizer`` back to ``None``), a
@@ -22,7 +22,6 @@ __all__ = [
     "trainer_optimizer",
     "trainer_loader",
     "trainer_step",
-    "clipping",
     "total_steps",
     "scheduler_factory",
     "set_learning_rate",
@@ -85,27 +84,6 @@ def trainer_step(trainer: Any) -> StepFn:
             return trainer.compute_loss(model, inputs)
 
     return step
-
-
-@contextlib.contextmanager
-def clipping(optimizer: torch.optim.Optimizer, max_grad_norm: float | None) -> Iterator[None]:
-    """Clip the gradient norm to ``max_grad_norm`` before each ``optimizer.step()`` (after backward and
-    any grad scaler's unscale, where the Trainer clips), through a step pre-hook removed afterwards.
-    ``None`` or ``<= 0``: no clipping (the Trainer's rule)."""
-    if max_grad_norm is None or not max_grad_norm > 0:
-        yield
-        return
-    norm = float(max_grad_norm)
-
-    def clip(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        params = [p for g in opt.param_groups for p in g["params"] if p.grad is not None]
-        torch.nn.utils.clip_grad_norm_(params, norm)
-
-    handle = optimizer.register_step_pre_hook(clip)
-    try:
-        yield
-    finally:
-        handle.remove()
 
 
 def total_steps(trainer: Any, loader: Any) -> int:

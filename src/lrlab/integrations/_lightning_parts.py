@@ -6,7 +6,8 @@
 * :func:`sample_schedule` reads every param group's LR, step by step, off *copies* of the configured
   schedulers driving a private optimizer (the user's are never stepped);
 * :func:`scale_lrs` multiplies every LR the optimizer and its schedulers hold by one factor;
-* :class:`Quiet` silences ``self.log`` and adds the trainer's gradient clipping during the range test.
+* :class:`Quiet` silences ``self.log`` and adds the trainer's gradient clipping during the range test;
+  :func:`norm_clipping` reads the trainer's norm clipping as lrlab's ``max_grad_norm``.
 
 Nothing here imports ``lightning``: the objects come from the caller, duck-typed.
 """
@@ -144,10 +145,13 @@ def scale_lrs(optimizer: torch.optim.Optimizer, configs: list[Any], factor: floa
 
 class Quiet:
     """During the range test: ``self.log`` / ``self.log_dict`` do nothing (nothing reaches the real run's
-    metrics) and the trainer's gradient clipping runs before each optimizer step (a step pre-hook)."""
+    metrics) and, unless ``clip=False`` (lrlab clips itself), the trainer's gradient clipping runs before
+    each optimizer step (a step pre-hook)."""
 
-    def __init__(self, trainer: Any, module: Any, optimizer: torch.optim.Optimizer) -> None:
+    def __init__(self, trainer: Any, module: Any, optimizer: torch.optim.Optimizer, *, clip: bool = True) -> None:
         self._trainer, self._module, self._optimizer = trainer, module, optimizer
+        self._clip = clip
+        self._hook: Any = None
 
     def __enter__(self) -> Quiet:
         module, trainer = self._module, self._trainer
@@ -164,15 +168,32 @@ class Quiet:
                 module, optimizer, trainer.gradient_clip_val, gradient_clip_algorithm=trainer.gradient_clip_algorithm
             )
 
-        self._hook = self._optimizer.register_step_pre_hook(clip)
+        if self._clip:
+            self._hook = self._optimizer.register_step_pre_hook(clip)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._hook.remove()
+        if self._hook is not None:
+            self._hook.remove()
         for name, value in self._saved.items():
             if value is None:
                 self._module.__dict__.pop(name, None)
             else:
                 object.__setattr__(self._module, name, value)
+
+
+def norm_clipping(trainer: Any, module: Any, lightning_module: Any) -> float | None:
+    """The trainer's clipping as lrlab's ``max_grad_norm``: ``gradient_clip_val`` when it clips by norm
+    (``gradient_clip_algorithm`` ``"norm"`` or unset), else ``None``: no clipping, ``"value"`` clipping,
+    manual optimization, or a module with its own ``configure_gradient_clipping`` (which only the
+    range test's pre-hook runs)."""
+    value, algorithm = trainer.gradient_clip_val, trainer.gradient_clip_algorithm
+    if value is None or not float(value) > 0 or not getattr(module, "automatic_optimization", True):
+        return None
+    if algorithm is not None and str(getattr(algorithm, "value", algorithm)).lower() != "norm":
+        return None
+    if type(module).configure_gradient_clipping is not lightning_module.configure_gradient_clipping:
+        return None
+    return float(value)

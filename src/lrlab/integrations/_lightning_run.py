@@ -17,7 +17,14 @@ from lrlab.confirm.result import Confirmation
 from lrlab.confirm.suggest import suggest_lr
 from lrlab.finder.loop import find_lr
 from lrlab.finder.result import LRFinderResult
-from lrlab.integrations._lightning_parts import Quiet, TrainerBatches, make_step_fn, sample_schedule, scale_lrs
+from lrlab.integrations._lightning_parts import (
+    Quiet,
+    TrainerBatches,
+    make_step_fn,
+    norm_clipping,
+    sample_schedule,
+    scale_lrs,
+)
 from lrlab.schedules.shape import ScheduleShape
 from lrlab.train.guard import StateGuard
 
@@ -155,7 +162,9 @@ def run(trainer: Any, module: Any, options: dict[str, Any]) -> LightningLR:
     shape = None
     # The guard is entered before the loader is set up: the RNG draws of that set-up are undone, and the
     # loader is set up again by fit at its usual time (as Lightning's own LR finder does).
-    with StateGuard(module, optimizer), Quiet(trainer, module, optimizer):
+    # With mode="confirm" and norm clipping, lrlab clips the range test and every sweep copy itself.
+    clip = norm_clipping(trainer, module, pl.LightningModule) if confirm else None
+    with StateGuard(module, optimizer), Quiet(trainer, module, optimizer, clip=clip is None):
         try:
             loop.setup_data()
             if loop._combined_loader is None:
@@ -207,6 +216,7 @@ def run(trainer: Any, module: Any, options: dict[str, Any]) -> LightningLR:
                     num_iter=options["num_iter"],
                     seed=options["seed"],
                     range_test_options=common,
+                    max_grad_norm=clip,
                 )
                 range_test, lr = confirmation.range_test, confirmation.lr
             else:

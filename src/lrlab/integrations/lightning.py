@@ -22,7 +22,9 @@ installed, the callback is a ``lightning.pytorch`` one).
 What the range test does not do: it calls ``training_step`` and the batch transfer hooks, not the other
 training hooks (``on_train_batch_start``, ``on_before_backward``, a custom ``optimizer_step``...); a
 ``"step"`` scheduler is read as stepping every ``frequency`` optimizer steps; ``mode="confirm"``'s
-sweep copies train without the trainer's gradient clipping; resuming with ``ckpt_path`` restores the
+sweep copies clip by norm as the trainer does (``gradient_clip_val`` with ``gradient_clip_algorithm``
+``"norm"``, each copy by its own gradients' norm) but train without ``"value"`` clipping or a module's
+own ``configure_gradient_clipping`` (the range test runs those); resuming with ``ckpt_path`` restores the
 checkpoint's optimizer and scheduler after ``on_fit_start``, over the LR set here (the module's
 attribute stays); a ``DataLoader`` with ``persistent_workers=True`` shares its worker iterator with
 the range test, so its first epoch's order is not guaranteed to be the one without the callback.

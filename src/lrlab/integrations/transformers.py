@@ -16,11 +16,10 @@ the Python, NumPy and torch RNG states bitwise (lrlab's state guard), ``trainer.
 afterwards runs exactly as it would have. ``suggest_lr(trainer, apply=True)`` changes one thing:
 ``trainer.args.learning_rate``.
 
-**Gradient clipping**: the range test clips to ``args.max_grad_norm`` before each optimizer step,
-as the Trainer does. The copies ``suggest_lr`` trains under the schedule (lrlab's sweep) do not
-clip: the sweep has no clipping. With the Trainer's default ``max_grad_norm=1.0`` the
-suggestion is therefore that of an unclipped run; LRs that only clipping keeps stable score as
-diverged there.
+**Gradient clipping**: the range test and every copy ``suggest_lr`` trains under the schedule clip
+the gradient norm to ``args.max_grad_norm`` before each optimizer step, as the Trainer does
+(lrlab's ``max_grad_norm``: ``torch.nn.utils.clip_grad_norm_`` after accumulation and unscaling,
+each sweep copy by its own gradients' norm); ``max_grad_norm=0`` or ``None``: no clipping.
 
 **A callback too**: :class:`LRFinderCallback` does the same inside ``trainer.train()``. The
 Trainer creates its optimizer and scheduler *before* ``on_train_begin`` (in
@@ -57,7 +56,6 @@ from lrlab.confirm.result import Confirmation
 from lrlab.finder.result import LRFinderResult
 from lrlab.integrations._hf_callback import LRFinderCallback
 from lrlab.integrations._hf_trainer import (
-    clipping,
     scheduler_factory,
     set_learning_rate,
     trainer_loader,
@@ -87,10 +85,12 @@ def _check_trainer(trainer: Any) -> None:
 
 
 def _clip_norm(trainer: Any, max_grad_norm: Any) -> float | None:
+    """The clipping threshold for lrlab: ``None`` for none (the Trainer's ``0`` included)."""
     value = getattr(trainer.args, "max_grad_norm", None) if max_grad_norm is _TRAINERS else max_grad_norm
     if value is None:
         return None
-    return check_real("max_grad_norm", value, 0.0)
+    norm = check_real("max_grad_norm", value, 0.0)
+    return norm if norm > 0 else None
 
 
 def find_lr(trainer: Any, *, max_grad_norm: Any = _TRAINERS, **options: Any) -> LRFinderResult:
@@ -120,8 +120,8 @@ def find_lr(trainer: Any, *, max_grad_norm: Any = _TRAINERS, **options: Any) -> 
     options.setdefault("accumulation_steps", trainer.args.gradient_accumulation_steps)
     if options.get("step_fn") is None:
         options["step_fn"] = trainer_step(trainer)
-    with trainer_optimizer(trainer) as optimizer, trainer_loader(trainer) as loader, clipping(optimizer, clip):
-        return finder.find_lr(trainer.model, optimizer, None, loader, **options)
+    with trainer_optimizer(trainer) as optimizer, trainer_loader(trainer) as loader:
+        return finder.find_lr(trainer.model, optimizer, None, loader, max_grad_norm=clip, **options)
 
 
 def suggest_lr(
@@ -149,8 +149,8 @@ def suggest_lr(
             read relative to the peak).
         total_steps: The run's optimizer steps (default: ``args.max_steps`` when > 0, else
             ``num_train_epochs`` times the steps per epoch).
-        max_grad_norm: Clipping in the range test (default ``args.max_grad_norm``); the sweep of
-            copies does not clip.
+        max_grad_norm: Clip the gradient norm to this before each step, in the range test and in
+            every copy of the sweeps (default ``args.max_grad_norm``; ``None`` or 0: no clipping).
         seed: Seed of the copies' per-step randomness (default ``args.seed``; ``None`` draws one).
         **options: Any other keyword of :func:`lrlab.confirm.suggest_lr` (``budget_steps``,
             ``start_lr``, ``end_lr``, ``num_iter``, ``step_fn``, ``range_test_options``, ``progress``).
@@ -188,18 +188,18 @@ def suggest_lr(
     with trainer_optimizer(trainer) as optimizer, trainer_loader(trainer) as loader:
         steps = total_steps if total_steps is not None else run_length(trainer, loader)
         shape = scheduler_factory(trainer, steps) if schedule is _TRAINERS else schedule
-        with clipping(optimizer, clip):
-            conf = confirm.suggest_lr(
-                trainer.model,
-                optimizer,
-                None,
-                loader,
-                schedule=shape,
-                total_steps=steps,
-                seed=seed,
-                range_test_options=test_options,
-                **options,
-            )
+        conf = confirm.suggest_lr(
+            trainer.model,
+            optimizer,
+            None,
+            loader,
+            schedule=shape,
+            total_steps=steps,
+            seed=seed,
+            range_test_options=test_options,
+            max_grad_norm=clip,
+            **options,
+        )
     if apply:
         set_learning_rate(args, conf.lr)
     return conf

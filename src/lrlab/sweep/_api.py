@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from lrlab import distributed
-from lrlab._checks import Progress, check_callable, check_choice, check_int, check_seed, show
+from lrlab._checks import Progress, check_callable, check_choice, check_int, check_max_norm, check_seed, show
 from lrlab.hessian.edge import edge_constant, is_adam
 from lrlab.hessian.track import CopyTracker
 from lrlab.schedules.shape import Shape, schedule_shape
@@ -89,6 +89,7 @@ def sweep_lr(
     progress: Progress | None = None,
     distribute: bool = True,
     track_sharpness: int | None = None,
+    max_grad_norm: float | None = None,
 ) -> SweepResult:
     """Train K copies of ``model`` at K learning rates for ``steps`` steps, all on the same batches.
 
@@ -131,6 +132,11 @@ def sweep_lr(
             stream (the batch every copy trains on first; see :mod:`lrlab.hessian.track`);
             stored as ``result.sharpness`` (K x probes). ``None`` (default): off. Not with
             ``distribute`` across ranks.
+        max_grad_norm: Clip each copy's gradients before each update as
+            ``torch.nn.utils.clip_grad_norm_(params, max_grad_norm)`` would in its own run: by the
+            2-norm over all its trainable parameters' gradients, ``n_k``, every gradient of copy
+            ``k`` times ``min(1, max_grad_norm / (n_k + 1e-6))`` (the sequential path calls torch's
+            ``clip_grad_norm_`` itself). ``None`` (default): off.
 
     Returns:
         A :class:`SweepResult`.
@@ -148,6 +154,7 @@ def sweep_lr(
         check_int("val_every", val_every, 1)
     check_choice("mode", mode, MODES)
     track = None if track_sharpness is None else check_int("track_sharpness", track_sharpness, 1)
+    clip = check_max_norm("max_grad_norm", max_grad_norm)
     step = make_step(criterion, step_fn)
     check_seed("seed", seed)
     check_callable("progress", progress, allow_none=True)
@@ -178,6 +185,7 @@ def sweep_lr(
                 seed=block_seed,
                 progress=progress,
                 distribute=False,
+                max_grad_norm=clip,
             )
 
         return sweep_across_ranks(run_local, lr_array, seed)
@@ -214,6 +222,7 @@ def sweep_lr(
                 scaled,
                 momenta,
                 tracker,
+                clip,
             )
         finally:
             modes.restore()
@@ -235,6 +244,7 @@ def sweep_lr(
         sharpness=None if tracker is None else tracker.values,
         edge_constant=None if tracker is None else tracker.edge_constant,
         sharpness_preconditioned=tracker is not None and tracker.preconditioned,
+        max_grad_norm=clip,
     )
 
 
@@ -253,6 +263,7 @@ def _run(
     factors: list[float] | None,
     momenta: list[float] | None,
     tracker: CopyTracker | None = None,
+    max_grad_norm: float | None = None,
 ) -> tuple[SweepPlan, Outcome, str, str | None]:
     lr_tensor = torch.as_tensor(lrs, dtype=torch.float64)
     args = (stream, steps, val, val_at, modes, base_seed, progress, factors, momenta)
@@ -260,7 +271,9 @@ def _run(
     if mode != "sequential" and plan.unsupported is None:
         for _attempt in range(2):
             try:
-                outcome = run_vmapped(plan, step, lr_tensor.to(plan.device), *args, tracker=tracker)
+                outcome = run_vmapped(
+                    plan, step, lr_tensor.to(plan.device), *args, tracker=tracker, max_grad_norm=max_grad_norm
+                )
                 return plan, outcome, "vmap", None
             except UnusedParameters as exc:
                 # torch.optim never touches a parameter without a gradient: freeze those.
@@ -284,5 +297,7 @@ def _run(
                 stacklevel=5,
             )
 
-    outcome = run_sequential(plan, step, lr_tensor, *args, on_first_step=warn, tracker=tracker)
+    outcome = run_sequential(
+        plan, step, lr_tensor, *args, on_first_step=warn, tracker=tracker, max_grad_norm=max_grad_norm
+    )
     return plan, outcome, "sequential", reason

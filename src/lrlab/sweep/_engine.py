@@ -74,6 +74,21 @@ def _like_grad(p: Tensor, grad: Tensor) -> Tensor:
     return q.requires_grad_(True)
 
 
+def clip_per_copy(grads: list[Tensor], max_norm: float) -> list[Tensor]:
+    """Each copy's gradients clipped as ``torch.nn.utils.clip_grad_norm_`` clips one run's.
+
+    Row ``k`` of every ``(K, ...)`` gradient is copy ``k``'s: its norm is
+    ``n_k = ||(||g_p[k]||_2)_p||_2`` and its rows are multiplied by
+    ``min(1, max_norm / (n_k + 1e-6))`` (a non-finite ``n_k`` makes that copy's grads non-finite).
+    """
+    k = grads[0].shape[0]
+    norms = [torch.linalg.vector_norm(g, 2, dim=tuple(range(1, g.dim()))) if g.dim() > 1 else g.abs() for g in grads]
+    total = torch.linalg.vector_norm(torch.stack([n.to(norms[0].device) for n in norms]), 2, dim=0)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    # Out of place: autograd may hand back expanded (stride-0) gradients that cannot be written.
+    return [g * coef.to(g.device).view(k, *([1] * (g.dim() - 1))) for g in grads]
+
+
 def run_vmapped(
     plan: SweepPlan,
     step_fn: StepFn,
@@ -88,10 +103,12 @@ def run_vmapped(
     factors: list[float] | None = None,
     momenta: list[float] | None = None,
     tracker: CopyTracker | None = None,
+    max_grad_norm: float | None = None,
 ) -> Outcome:
     """Train ``len(lrs)`` copies for ``steps`` steps in one vmapped pass.
 
-    With a ``tracker``, every copy's sharpness is measured after the steps it asks for.
+    With a ``tracker``, every copy's sharpness is measured after the steps it asks for; with
+    ``max_grad_norm``, every copy's gradients are clipped by their own norm (:func:`clip_per_copy`).
 
     Step ``t`` (from 0) trains copy ``k`` at ``lrs[k] * factors[t]`` (``factors`` is the
     schedule's shape; ``None``: constant), with momentum (SGD) or beta1 (Adam) ``momenta[t]``
@@ -155,6 +172,9 @@ def run_vmapped(
             if t == 0:
                 raise UnusedParameters(missing)
             raise RuntimeError(f"parameters {sorted(missing)} got no gradient at step {t} but did at step 0")
+        if max_grad_norm is not None:
+            with torch.no_grad():
+                grads = tuple(clip_per_copy(list(grads), max_grad_norm))
         grad_of = dict(zip(params, grads))
         with torch.no_grad():
             if record is None:

@@ -56,12 +56,14 @@ def run_sequential(
     momenta: list[float] | None = None,
     on_first_step: Callable[[], None] | None = None,
     tracker: CopyTracker | None = None,
+    max_grad_norm: float | None = None,
 ) -> Outcome:
     """Train one copy per LR in ``lrs``, one after another, on the same batches.
 
     Step ``t`` trains copy ``k`` at ``lrs[k] * factors[t]`` (as a ``LambdaLR`` would set it) and,
     where the schedule sets it, momentum ``momenta[t]`` (``betas[0]`` for an Adam-like optimizer, as
-    ``OneCycleLR`` does).
+    ``OneCycleLR`` does). With ``max_grad_norm``, each step's gradients are clipped by
+    ``torch.nn.utils.clip_grad_norm_`` over the copy's trainable parameters before the update.
     """
     k = int(lrs.numel())
     loss_fn = functional_step(plan.model, step_fn)
@@ -83,6 +85,7 @@ def run_sequential(
         params = {n: p.detach().clone().requires_grad_(True) for n, p in plan.trainable.items()}
         buffers = {n: b.clone() for n, b in plan.buffers.items()}
         tensors: dict[str, Any] = {**params, **buffers, **frozen}
+        trained = list(params.values())
         optimizer = make_optimizer(plan, params, float(lrs[c]))
         base_lrs = [g["lr"] for g in optimizer.param_groups]
         rows: list[Tensor] = []
@@ -104,11 +107,14 @@ def run_sequential(
                 batch: Any = batch,
                 optimizer: torch.optim.Optimizer = optimizer,
                 tensors: dict[str, Any] = tensors,
+                trained: list[Tensor] = trained,
             ) -> Tensor:
                 optimizer.zero_grad()
                 step_seed(base_seed, t, plan.device)
                 loss = loss_fn(tensors, batch)
                 loss.backward()
+                if max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(trained, max_grad_norm)
                 return loss
 
             # torch types a closure as returning a float; it returns the loss tensor, and step() hands it back.

@@ -53,6 +53,8 @@ class SweepResult:
         edge_constant: ``c`` of the stability threshold ``c / lr`` (2 for GD, 38 for Adam at
             ``beta1 = 0.9``), or ``None``.
         sharpness_preconditioned: Whether :attr:`sharpness` is Adam's preconditioned sharpness.
+        max_grad_norm: The gradient-norm clipping every copy trained with (each by its own
+            gradients' norm), or ``None``.
     """
 
     lrs: np.ndarray
@@ -72,6 +74,7 @@ class SweepResult:
     sharpness: np.ndarray | None = None
     edge_constant: float | None = None
     sharpness_preconditioned: bool = False
+    max_grad_norm: float | None = None
 
     @property
     def sharpness_threshold(self) -> np.ndarray | None:
@@ -214,6 +217,7 @@ class SweepResult:
             "sharpness": None if self.sharpness is None else np.asarray(self.sharpness).tolist(),
             "edge_constant": self.edge_constant,
             "sharpness_preconditioned": self.sharpness_preconditioned,
+            "max_grad_norm": self.max_grad_norm,
         }
 
     @classmethod
@@ -255,4 +259,5 @@ class SweepResult:
             sharpness=None if first.sharpness is None else cat([np.asarray(p.sharpness) for p in parts]),
             edge_constant=first.edge_constant,
             sharpness_preconditioned=first.sharpness_preconditioned,
+            max_grad_norm=first.max_grad_norm,
         )

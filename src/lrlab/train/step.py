@@ -28,11 +28,14 @@ def train_step(
     accumulation_steps: int = 1,
     autocast: contextlib.AbstractContextManager[Any] | None = None,
     scaler: Any = None,
+    max_grad_norm: float | None = None,
 ) -> torch.Tensor:
     """Run one optimizer step over ``accumulation_steps`` micro-batches.
 
     Each micro-batch's loss is divided by ``accumulation_steps`` before ``backward``, so
-    the step's gradient is the mean over micro-batches, as is the returned loss.
+    the step's gradient is the mean over micro-batches, as is the returned loss. With
+    ``max_grad_norm``, the accumulated (and, under a grad scaler, unscaled) gradients of the
+    optimizer's parameters are clipped by ``torch.nn.utils.clip_grad_norm_`` before the step.
 
     Returns:
         The step's detached loss, left on the device (no host sync).
@@ -56,6 +59,11 @@ def train_step(
         (loss if scaler is None else scaler.scale(loss)).backward()
         detached = loss.detach()
         total = detached if total is None else total + detached
+    if max_grad_norm is not None:
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clip the true gradients; scaler.step then skips its own unscale
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
     if scaler is None:
         optimizer.step()
     else:
