@@ -133,6 +133,22 @@ def test_the_figure_gets_a_second_panel():
         plot_sharpness(LRFinderResult(**_curve_kwargs()))
 
 
+def test_the_edge_rule_is_among_every_suggestion_only_when_the_sharpness_was_tracked():
+    from lrlab.finder.suggest import METHODS, every_suggestion
+
+    steps = np.arange(0, 31, 3)
+    tracked = LRFinderResult(
+        **_curve_kwargs(), sharpness_steps=steps, sharpness=np.full(steps.size, 10.0), edge_constant=2.0
+    )
+    found, errors = every_suggestion(tracked)
+    assert set(found) | set(errors) == {*METHODS, "edge"} and found["edge"] == suggest(tracked, "edge")
+    assert tracked.suggestions() == found  # what result.plot() marks is what the CLI prints
+    plain = LRFinderResult(**_curve_kwargs())
+    assert "edge" not in plain.suggestions() and set(every_suggestion(plain)[0]) | set(
+        every_suggestion(plain)[1]
+    ) == set(METHODS)
+
+
 def test_cli_find_sharpness_json_and_checks(tmp_path, capsys):
     rc = main(["find", "--num-iter", "20", "--sharpness", "5", "--out", str(tmp_path), "--json"])
     assert rc == 0

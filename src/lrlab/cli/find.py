@@ -252,7 +252,9 @@ def _run(args: argparse.Namespace, kwargs: dict[str, Any], ctx: Any, task: Any =
                 track_sharpness=args.sharpness,
                 max_grad_norm=args.max_grad_norm,
             )
-    suggestions, errors = all_suggestions(result)
+    from lrlab.finder.suggest import every_suggestion
+
+    suggestions, errors = every_suggestion(result)
     doc = json_doc(result, suggestions, errors, args.method)
     if confirmed is not None:
         doc.update(
@@ -320,20 +322,6 @@ def print_confirmation(conf: Any) -> None:
         f"Suggested peak learning rate: {conf.lr:.4g} (band {lo:.3g} .. {hi:.3g}) for {conf.schedule} over "
         f"{length}; cost {conf.cost_steps} steps of {conf.budget_steps} allowed, {conf.wall_s:.1f} s"
     )
-
-
-def all_suggestions(result: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every rule's suggestion, and the reason for each rule that could not read the curve."""
-    from lrlab.finder import METHODS, suggest
-
-    suggestions, errors = {}, {}
-    tracked = getattr(result, "sharpness", None) is not None
-    for method in (*METHODS, "edge") if tracked else METHODS:
-        try:
-            suggestions[method] = suggest(result, method)
-        except ValueError as exc:
-            errors[method] = str(exc)
-    return suggestions, errors
 
 
 def write_outputs(result: Any, suggestions: dict[str, Any], out: Path) -> list[Path]:

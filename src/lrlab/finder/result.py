@@ -11,7 +11,7 @@ import numpy as np
 
 from lrlab._checks import one_of
 from lrlab.finder._monitor import STOP_REASONS
-from lrlab.finder.suggest import DEFAULT_METHOD, METHODS, Suggestion, suggest
+from lrlab.finder.suggest import DEFAULT_METHOD, Suggestion, every_suggestion, suggest
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -166,20 +166,15 @@ class LRFinderResult:
         return suggest(self, method, **options)
 
     def suggestions(self, methods: Sequence[str] | None = None) -> dict[str, Suggestion]:
-        """Rule name -> suggestion, for ``methods`` (default: every rule that can read this curve).
+        """Rule name -> suggestion, for ``methods`` (default: every rule that can read this curve,
+        ``edge`` included when the sharpness was tracked).
 
         Raises:
             ValueError: If a rule named in ``methods`` is unknown or cannot read the curve.
         """
         if methods is not None:
             return {m: suggest(self, m) for m in methods}
-        out = {}
-        for method in METHODS:
-            try:
-                out[method] = suggest(self, method)
-            except ValueError:  # the curve is too short for this rule; the others still read it
-                continue
-        return out
+        return every_suggestion(self)[0]  # a rule the curve is too short for is left out
 
     def plot(self, ax: Axes | None = None, *, methods: Sequence[str] | None = None, **kwargs: Any) -> Axes:
         """The curve with each rule's suggestion marked: :func:`lrlab.plots.finder.plot_finder`.

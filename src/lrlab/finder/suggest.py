@@ -54,6 +54,7 @@ __all__ = [
     "METHODS",
     "SHARPNESS_METHODS",
     "ALL_METHODS",
+    "every_suggestion",
     "DEFAULT_METHOD",
     "Suggestion",
     "suggest",
@@ -303,3 +304,23 @@ def suggest(result: Curve, method: str = DEFAULT_METHOD, **options: Any) -> Sugg
         if not isinstance(getattr(result, name, None), np.ndarray):
             raise TypeError(f"result must be a range test's result (an LRFinderResult), got {type(result).__name__}")
     return _RULES[method](result, **options)
+
+
+def every_suggestion(result: Curve) -> tuple[dict[str, Suggestion], dict[str, str]]:
+    """Every rule that applies to ``result``, and why each one that cannot read it could not.
+
+    The rules are :data:`METHODS`, and :data:`SHARPNESS_METHODS` too when the range test
+    tracked the sharpness.
+
+    Returns:
+        ``(suggestions, errors)``: rule name -> :class:`Suggestion`, and rule name -> the
+        reason it could not read the curve (too short, say).
+    """
+    tracked = getattr(result, "sharpness", None) is not None
+    suggestions, errors = {}, {}
+    for method in ALL_METHODS if tracked else METHODS:
+        try:
+            suggestions[method] = suggest(result, method)
+        except ValueError as exc:
+            errors[method] = str(exc)
+    return suggestions, errors
