@@ -24,8 +24,9 @@ from lrlab.hessian.api import measure
 from lrlab.hessian.edge import edge_constant, is_adam
 from lrlab.train.batches import LoaderCycle, to_device
 from lrlab.train.contract import StepFn
+from lrlab.train.guard import fork_rng
 
-__all__ = ["TRACK_ITERS", "FirstBatch", "SharpnessTracker", "CopyTracker", "fork_rng"]
+__all__ = ["TRACK_ITERS", "FirstBatch", "SharpnessTracker", "CopyTracker"]
 
 # Lanczos steps per probe (at most; fewer once converged).
 TRACK_ITERS = 20
@@ -34,14 +35,6 @@ TRACK_ITERS = 20
 TRACK_TOL = 1e-2
 # Weight of the random vector added to the warm start (see lrlab.hessian._lanczos.lanczos's noise).
 TRACK_NOISE = 0.1
-
-
-def fork_rng(device: torch.device) -> Any:
-    """A context keeping the global torch RNG of the CPU and of ``device``."""
-    if device.type == "cpu":
-        return torch.random.fork_rng(devices=[])
-    index = device.index if device.index is not None else torch.get_device_module(device.type).current_device()
-    return torch.random.fork_rng(devices=[index], device_type=device.type)
 
 
 class FirstBatch(LoaderCycle):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +24,7 @@ from lrlab.sweep._sequential import run_sequential
 from lrlab.sweep.result import SweepResult
 from lrlab.train.checks import check_loader, unwrap
 from lrlab.train.contract import Criterion, StepFn, make_step
-from lrlab.train.guard import TrainModes
+from lrlab.train.guard import TrainModes, fork_rng
 
 MODES = ("auto", "vmap", "sequential")
 # The most copies one sweep trains (each holds a copy of the model and its optimizer state).
@@ -62,13 +61,6 @@ def check_lrs(lrs: Any) -> np.ndarray:
     if bad.size:
         raise ValueError(f"lrs must all be positive and finite, got {bad.tolist()}")
     return arr
-
-
-def _fork_rng(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    if device.type == "cpu":
-        return torch.random.fork_rng(devices=[])
-    index = device.index if device.index is not None else torch.get_device_module(device.type).current_device()
-    return torch.random.fork_rng(devices=[index], device_type=device.type)
 
 
 def sweep_lr(
@@ -198,7 +190,7 @@ def sweep_lr(
     tracker = None
     if track is not None:
         tracker = CopyTracker(model, step, track, lr_array.size, steps, plan.device, edge_constant(optimizer, pre), pre)
-    with _fork_rng(plan.device):
+    with fork_rng(plan.device):
         base_seed = int(torch.randint(0, 2**62, ()).item()) if seed is None else int(seed)
         stream = BatchStream(train_loader, plan.device, keep_all=mode == "sequential" or plan.unsupported is not None)
         val = None if val_loader is None else validation_batches(val_loader, val_batches, plan.device)

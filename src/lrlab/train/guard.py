@@ -20,6 +20,7 @@ GPU memory) and nothing touches the disk.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 from dataclasses import dataclass
@@ -30,7 +31,15 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["StateGuard", "TrainModes"]
+__all__ = ["StateGuard", "TrainModes", "fork_rng"]
+
+
+def fork_rng(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """A context that puts back the global torch RNG of the CPU (and of ``device``, if not the CPU)."""
+    if device.type == "cpu":
+        return torch.random.fork_rng(devices=[])
+    index = device.index if device.index is not None else torch.get_device_module(device.type).current_device()
+    return torch.random.fork_rng(devices=[index], device_type=device.type)
 
 
 class TrainModes:
