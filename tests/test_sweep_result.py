@@ -99,3 +99,28 @@ def test_concat_joins_slices() -> None:
         SweepResult.concat([])
     with pytest.raises(ValueError, match="share steps"):
         SweepResult.concat([a, make([[1.0, 2.0]])])
+
+
+def test_from_dict_rebuilds_every_number_to_dict_wrote() -> None:
+    from dataclasses import replace
+
+    base = make([[1.0, NAN, 0.5], [2.0, 1.0, INF]], val=[[0.4], [NAN]])
+    result = replace(
+        base,
+        lr_factors=np.array([0.5, 1.0, 0.25]),
+        sharpness_steps=np.array([0, 2]),
+        sharpness=np.array([[1.5, 2.5], [3.0, NAN]]),
+        edge_constant=38.0,
+        sharpness_preconditioned=True,
+        max_grad_norm=1.0,
+    )
+    doc = json.loads(json.dumps(result.to_dict()))  # through JSON: NaN and Inf as written
+    back = SweepResult.from_dict(doc)
+    assert json.dumps(back.to_dict()) == json.dumps(result.to_dict())
+    assert back.best_lr == result.best_lr and back.max_grad_norm == 1.0 and back.sharpness_preconditioned
+    nulls = {**doc, "train_losses": [[1.0, None, 0.5], [2.0, 1.0, None]]}  # what a strict JSON writer gives
+    assert np.isnan(SweepResult.from_dict(nulls).train_losses[[0, 1], [1, 2]]).all()
+    with pytest.raises(ValueError, match=r"train_losses must be K x steps = 2 x 4, got \(2, 3\)"):
+        SweepResult.from_dict({**doc, "steps": 4})
+    with pytest.raises(ValueError, match="lrs must be a list of numbers, got"):
+        SweepResult.from_dict({**doc, "lrs": ["a", "b"]})

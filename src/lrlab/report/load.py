@@ -144,25 +144,10 @@ def sweep_from_dict(doc: Mapping[str, Any], path: Path | str = "sweep") -> Any:
     from lrlab.sweep import SweepResult
 
     p = Path(path)
-    lrs = _arr(doc["lrs"], "lrs", p)
-    train = np.array([_arr(row, "train_losses", p) for row in doc["train_losses"]], dtype=np.float64)
-    val = doc.get("val_losses")
-    val_losses = None if val is None else np.array([_arr(row, "val_losses", p) for row in val], dtype=np.float64)
-    steps = int(doc["steps"])
-    if train.shape != (lrs.size, steps):
-        raise ValueError(f"{p}: train_losses must be K x steps = {lrs.size} x {steps}, got {train.shape}")
-    factors = doc.get("lr_factors")
-    result = SweepResult(
-        lrs=lrs,
-        steps=steps,
-        train_losses=train,
-        val_losses=val_losses,
-        val_steps=np.asarray(doc["val_steps"], dtype=np.int64),
-        optimizer=str(doc.get("optimizer", "?")),
-        mode=str(doc.get("mode", "?")),
-        fallback_reason=doc.get("fallback_reason"),
-        lr_factors=None if factors is None else _arr(factors, "lr_factors", p),
-    )
+    try:
+        result = SweepResult.from_dict(dict(doc))
+    except ValueError as exc:
+        raise ValueError(f"{p}: {exc}") from None
     if "best_lr" in doc and result.best_lr != doc["best_lr"]:
         raise ValueError(f"{p}: best_lr must match the saved curves ({result.best_lr}), got {doc['best_lr']}")
     return result

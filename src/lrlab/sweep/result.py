@@ -221,6 +221,48 @@ class SweepResult:
         }
 
     @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> SweepResult:
+        """Rebuild a result from :meth:`to_dict`'s output (``None`` becomes ``NaN``).
+
+        The copies' final weights are not in it; every number and curve is.
+
+        Raises:
+            ValueError: If a curve is not a list of numbers or has the wrong shape.
+        """
+
+        def arr(values: Any, name: str) -> np.ndarray:
+            try:
+                return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a list of numbers, got {str(values)[:60]}") from None
+
+        def rows(values: Any, name: str) -> np.ndarray:
+            return np.array([arr(row, name) for row in values], dtype=np.float64)
+
+        lrs, steps = arr(doc["lrs"], "lrs"), int(doc["steps"])
+        train = rows(doc["train_losses"], "train_losses")
+        if train.shape != (lrs.size, steps):
+            raise ValueError(f"train_losses must be K x steps = {lrs.size} x {steps}, got {train.shape}")
+        val, factors = doc.get("val_losses"), doc.get("lr_factors")
+        probes, sharp = doc.get("sharpness_steps"), doc.get("sharpness")
+        return cls(
+            lrs=lrs,
+            steps=steps,
+            train_losses=train,
+            val_losses=None if val is None else rows(val, "val_losses"),
+            val_steps=np.asarray(doc["val_steps"], dtype=np.int64),
+            optimizer=str(doc.get("optimizer", "?")),
+            mode=str(doc.get("mode", "?")),
+            fallback_reason=doc.get("fallback_reason"),
+            lr_factors=None if factors is None else arr(factors, "lr_factors"),
+            sharpness_steps=None if probes is None else np.asarray(probes, dtype=np.int64),
+            sharpness=None if sharp is None else rows(sharp, "sharpness"),
+            edge_constant=doc.get("edge_constant"),
+            sharpness_preconditioned=bool(doc.get("sharpness_preconditioned", False)),
+            max_grad_norm=doc.get("max_grad_norm"),
+        )
+
+    @classmethod
     def concat(cls, parts: Sequence[SweepResult]) -> SweepResult:
         """Join sweeps of disjoint LR slices (same model, batches and steps) into one.
 
